@@ -1,0 +1,29 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * Two tiers, by file suffix: `*.unit.test.ts` (pure, fast, parallel) and `*.int.test.ts` (real anvil,
+ * NATS, Postgres, Redis, etcd; one file at a time so that they do not fight over 2 cores).
+ */
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['**/*.unit.test.ts'],
+          exclude: ['**/node_modules/**', '**/.data/**'],
+        },
+      },
+      {
+        test: {
+          name: 'int',
+          include: ['**/*.int.test.ts'],
+          exclude: ['**/node_modules/**', '**/.data/**'],
+          fileParallelism: false,
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+        },
+      },
+    ],
+  },
+});
