@@ -6,6 +6,8 @@ import { defineConfig } from 'vitest/config';
  */
 export default defineConfig({
   test: {
+    // Integration files share the local services and 2 cores: one file at a time.
+    fileParallelism: false,
     projects: [
       {
         test: {
@@ -19,7 +21,6 @@ export default defineConfig({
           name: 'int',
           include: ['**/*.int.test.ts'],
           exclude: ['**/node_modules/**', '**/.data/**'],
-          fileParallelism: false,
           testTimeout: 300_000,
           hookTimeout: 300_000,
         },
