@@ -1,0 +1,78 @@
+import { z } from 'zod';
+
+const address = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{40}$/, 'expected a 0x-prefixed 20-byte hex address')
+  .transform((s) => s.toLowerCase() as `0x${string}`);
+
+const url = (protocols: readonly string[]) =>
+  z
+    .string()
+    .min(1, 'must not be empty')
+    .refine(
+      (s) => {
+        try {
+          return protocols.includes(new URL(s).protocol);
+        } catch {
+          return false;
+        }
+      },
+      { message: `expected a URL with one of ${protocols.map((p) => `${p}//`).join(', ')}` },
+    );
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce
+    .number({ message: 'expected a whole number' })
+    .int('expected a whole number')
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`);
+
+/**
+ * Every setting of every service, by its environment variable name. Each has a default that fits the
+ * local devnet, except the ones a service must be told (see `REQUIRED`). Documented in the README.
+ */
+export const settingsSchema = z.object({
+  CHAIN_ID: int(1).default(31337),
+  RPC_URL: url(['http:', 'https:', 'ws:', 'wss:']).optional(),
+  RPC_WS_URL: url(['ws:', 'wss:']).optional(),
+  START_BLOCK: int(0).default(0),
+  FACTORY_ADDRESS: address.optional(),
+  POSITION_MANAGER_ADDRESS: address.optional(),
+  FINALITY_DEPTH: int(1, 10_000).default(64),
+  BACKFILL_RANGE: int(1, 1_000_000).default(2_000),
+  POLL_INTERVAL_MS: int(10, 3_600_000).default(1_000),
+  RPC_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  RPC_MAX_RETRIES: int(0, 100).default(8),
+  PARTITIONS: int(1, 256).default(4),
+  NATS_URL: url(['nats:', 'tls:', 'ws:', 'wss:']).default('nats://127.0.0.1:4222'),
+  LEDGER_STREAM_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _ only')
+    .default('TICKSTREAM'),
+  DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/tickstream'),
+  REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
+  ETCD_URL: url(['http:', 'https:']).default('http://127.0.0.1:2379'),
+  API_HOST: z.string().min(1).default('127.0.0.1'),
+  API_PORT: int(0, 65_535).default(8080),
+  API_READY_MAX_LAG_BLOCKS: int(0).default(5),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Settings = z.output<typeof settingsSchema>;
+export type SettingName = keyof Settings;
+
+/** Settings without a default that each service cannot run without. */
+export const REQUIRED = {
+  ingest: ['RPC_URL', 'FACTORY_ADDRESS', 'POSITION_MANAGER_ADDRESS'],
+  projector: [],
+  api: [],
+  coordinator: [],
+  cli: [],
+} as const satisfies Record<string, readonly SettingName[]>;
+
+export type ServiceName = keyof typeof REQUIRED;
+
+/** Settings with the required ones of `S` made non-optional. */
+export type ServiceSettings<S extends ServiceName> = Settings & {
+  [K in (typeof REQUIRED)[S][number]]-?: NonNullable<Settings[K]>;
+};

@@ -1,0 +1,5 @@
+export * from './abi';
+export * from './config';
+export * from './errors';
+export * from './ledger';
+export * from './log';

@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { isTickstreamError } from '../errors';
+import { decodeEntry, encodeEntry, messageId } from './codec';
+import type { LogEntry, SealEntry } from './entry';
+import { comparePositions, positionKey } from './position';
+import { partitionOfAddress } from './subjects';
+
+const h = (c: string) => `0x${c.repeat(64)}` as const;
+const log: LogEntry = {
+  kind: 'log',
+  chainId: 31337,
+  partition: 2,
+  blockNumber: 120,
+  blockHash: h('a'),
+  blockTimestamp: 1_700_000_000,
+  txIndex: 3,
+  txHash: h('b'),
+  logIndex: 7,
+  address: `0x${'1'.repeat(40)}`,
+  topics: [h('c')],
+  data: '0x00ff',
+};
+
+describe('codec', () => {
+  it('default: round-trips a log, a seal and a rollback', () => {
+    const seal: SealEntry = {
+      kind: 'seal',
+      chainId: 1,
+      partition: 'tokens',
+      blockNumber: 5,
+      blockHash: h('d'),
+      parentHash: null,
+      timestamp: null,
+      logCount: 0,
+    };
+    for (const e of [
+      log,
+      seal,
+      { kind: 'rollback', chainId: 1, partition: 0, toBlock: 4, toBlockHash: h('e'), reorgId: 'r1' },
+    ] as const) {
+      expect(decodeEntry(encodeEntry(e))).toEqual(e);
+    }
+  });
+
+  it('behavior: message id includes the block hash', () => {
+    const other = { ...log, blockHash: h('f') };
+    expect(messageId(log)).not.toBe(messageId(other));
+    expect(messageId(log)).toContain(log.blockHash);
+  });
+
+  it.each([
+    ['kind', { kind: 'nope' }],
+    ['blockHash', { blockHash: '0x12' }],
+    ['topics', { topics: ['0x1'] }],
+    ['partition', { partition: -1 }],
+    ['logIndex', { logIndex: 1.5 }],
+  ])('error: names the malformed field (%s)', (field, patch) => {
+    const bytes = new TextEncoder().encode(JSON.stringify({ ...log, ...patch }));
+    try {
+      decodeEntry(bytes);
+      expect.unreachable();
+    } catch (err) {
+      expect(isTickstreamError(err, 'LEDGER_MALFORMED')).toBe(true);
+      expect((err as Error).message).toContain(field);
+    }
+  });
+});
+
+describe('position', () => {
+  it('behavior: key order equals compare order', () => {
+    const ps = [
+      { blockNumber: 2, txIndex: 0, logIndex: 0 },
+      { blockNumber: 1, txIndex: 5, logIndex: 9 },
+      { blockNumber: 1, txIndex: 5, logIndex: 10 },
+      { blockNumber: 10, txIndex: 0, logIndex: 1 },
+    ];
+    const byCompare = [...ps].sort(comparePositions);
+    const byKey = [...ps].sort((a, b) => (positionKey(a) < positionKey(b) ? -1 : 1));
+    expect(byKey).toEqual(byCompare);
+  });
+
+  it('behavior: partitions are stable and in range', () => {
+    const a = `0x${'ab'.repeat(20)}` as const;
+    expect(partitionOfAddress(a, 4)).toBe(partitionOfAddress(a, 4));
+    const seen = new Set<number>();
+    for (let i = 0; i < 64; i++) seen.add(partitionOfAddress(`0x${i.toString(16).padStart(40, '0')}`, 4));
+    expect([...seen].sort()).toEqual([0, 1, 2, 3]);
+  });
+});

@@ -1,0 +1,4 @@
+export * from './codec';
+export * from './entry';
+export * from './position';
+export * from './subjects';
