@@ -1,0 +1,3 @@
+export * from './backfill';
+export * from './fetch';
+export * from './progress';

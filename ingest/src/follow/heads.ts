@@ -1,0 +1,65 @@
+import type { Logger } from '@tickstream/shared';
+import { createPublicClient, type PublicClient, webSocket } from 'viem';
+import { getHeadNumber, withRetry } from '../rpc';
+
+/**
+ * Tells when the chain has a block past a given number: WebSocket `newHeads` when a WS URL is given
+ * (woken at once), with polling every `pollMs` as the fallback and the only source otherwise.
+ */
+export class HeadWatcher {
+  #latest = -1;
+  #wake: (() => void) | null = null;
+  #unwatch: (() => void) | null = null;
+
+  constructor(
+    private readonly client: PublicClient,
+    private readonly log: Logger,
+    private readonly pollMs: number,
+    wsUrl: string | undefined,
+  ) {
+    if (wsUrl !== undefined) {
+      const ws = createPublicClient({ transport: webSocket(wsUrl, { retryCount: 10 }) });
+      // A WebSocket transport subscribes to newHeads (eth_subscribe) rather than polling.
+      this.#unwatch = ws.watchBlockNumber({
+        onBlockNumber: (n) => this.#saw(Number(n)),
+        onError: (err) =>
+          this.log.warn({ err: err.message }, 'newHeads subscription error; polling continues'),
+      });
+    }
+  }
+
+  /** The current head, asked of the RPC now. */
+  async head(retries: number): Promise<number> {
+    const n = await withRetry(this.log, 'eth_blockNumber', { retries }, () => getHeadNumber(this.client));
+    this.#saw(n);
+    return this.#latest;
+  }
+
+  /** Resolves with the head once it is past `after`, or on abort. */
+  async waitPast(after: number, retries: number, signal: AbortSignal): Promise<number> {
+    while (!signal.aborted) {
+      if (this.#latest > after) return this.#latest;
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+        timer = setTimeout(resolve, this.pollMs);
+        signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+      clearTimeout(timer);
+      this.#wake = null;
+      if (!signal.aborted && this.#latest <= after) await this.head(retries);
+    }
+    return this.#latest;
+  }
+
+  close(): void {
+    this.#unwatch?.();
+  }
+
+  #saw(n: number): void {
+    if (n > this.#latest) {
+      this.#latest = n;
+      this.#wake?.();
+    }
+  }
+}

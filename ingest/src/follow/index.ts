@@ -1,0 +1,3 @@
+export * from './follow-block';
+export * from './heads';
+export * from './reconcile';

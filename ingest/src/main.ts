@@ -1,0 +1,59 @@
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { createLogger, describeError, isTickstreamError, loadConfig } from '@tickstream/shared';
+import pg from 'pg';
+import { ensureStream } from './publish';
+import { createRpcClient } from './rpc';
+import { routeContextOf, runIngest } from './service';
+
+/** `tsx ingest/src/main.ts`: runs ingest until SIGINT/SIGTERM. Exit code 1 with a named error otherwise. */
+async function main(): Promise<void> {
+  const log = createLogger('ingest');
+  let cfg: ReturnType<typeof loadConfig<'ingest'>>;
+  try {
+    cfg = loadConfig('ingest');
+  } catch (err) {
+    log.fatal({ code: 'CONFIG_INVALID' }, describeError(err));
+    process.exit(2);
+  }
+  log.level = cfg.LOG_LEVEL;
+  const controller = new AbortController();
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => controller.abort());
+
+  const pool = new pg.Pool({ connectionString: cfg.DATABASE_URL, max: 4 });
+  const nc = await connect({ servers: cfg.NATS_URL, name: 'tickstream-ingest' });
+  try {
+    const jsm = await jetstreamManager(nc);
+    const target = { prefix: cfg.LEDGER_STREAM_PREFIX, chainId: cfg.CHAIN_ID };
+    const stream = await ensureStream(jsm, target);
+    log.info({ stream, rpc: cfg.RPC_URL, startBlock: cfg.START_BLOCK }, 'ingest starting');
+    await runIngest(
+      {
+        client: createRpcClient({ url: cfg.RPC_URL, timeoutMs: cfg.RPC_TIMEOUT_MS }),
+        pg: pool,
+        js: jetstream(nc),
+        jsm,
+        log,
+        cfg,
+        route: routeContextOf(cfg),
+        target,
+      },
+      controller.signal,
+    );
+    log.info('ingest stopped');
+  } catch (err) {
+    log.fatal(
+      {
+        code: isTickstreamError(err) ? err.code : 'INTERNAL',
+        details: isTickstreamError(err) ? err.details : {},
+      },
+      describeError(err),
+    );
+    process.exitCode = 1;
+  } finally {
+    await nc.drain().catch(() => {});
+    await pool.end().catch(() => {});
+  }
+}
+
+await main();

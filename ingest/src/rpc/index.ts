@@ -1,0 +1,4 @@
+export * from './client';
+export * from './requests';
+export * from './retry';
+export * from './validate';

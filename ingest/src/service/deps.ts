@@ -1,0 +1,45 @@
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { Hex, Logger, ServiceSettings } from '@tickstream/shared';
+import type { Pool } from 'pg';
+import type { PublicClient } from 'viem';
+import type { LedgerTarget, LedgerWriter } from '../publish';
+import type { RouteContext } from '../route';
+import type { ChainHeader } from '../rpc';
+
+export type IngestSettings = ServiceSettings<'ingest'>;
+
+/** The clients ingest works with; the first argument of every stage that does I/O. */
+export interface IngestDeps {
+  readonly client: PublicClient;
+  readonly pg: Pool;
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  readonly log: Logger;
+  readonly cfg: IngestSettings;
+  readonly route: RouteContext;
+  readonly target: LedgerTarget;
+}
+
+/** What ingest knows between blocks. */
+export interface IngestState {
+  /** Known pools and the block each was created in. */
+  readonly pools: Map<Hex, number>;
+  /** Recent headers near the head (the hash chain), by number. */
+  readonly headers: Map<number, ChainHeader>;
+  readonly writer: LedgerWriter;
+  /** The next block to append. */
+  next: number;
+  /** The stream sequence of the last entry appended (0 for an empty stream). */
+  seq: number;
+  /** The last block appended and its hash, when known (backfill learns hashes from logs). */
+  last: { number: number; hash: Hex | null } | null;
+}
+
+export function routeContextOf(cfg: IngestSettings): RouteContext {
+  return {
+    chainId: cfg.CHAIN_ID,
+    partitions: cfg.PARTITIONS,
+    factory: cfg.FACTORY_ADDRESS,
+    positionManager: cfg.POSITION_MANAGER_ADDRESS,
+  };
+}

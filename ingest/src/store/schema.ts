@@ -1,0 +1,36 @@
+import type { Pool } from 'pg';
+
+/** Ingest's own tables. Idempotent; run at start under an advisory lock so concurrent starts do not race. */
+const DDL = `
+CREATE TABLE IF NOT EXISTS ingest_pools (
+  chain_id      integer NOT NULL,
+  address       text    NOT NULL,
+  created_block bigint  NOT NULL,
+  PRIMARY KEY (chain_id, address)
+);
+CREATE TABLE IF NOT EXISTS ingest_headers (
+  chain_id    integer NOT NULL,
+  number      bigint  NOT NULL,
+  hash        text    NOT NULL,
+  parent_hash text    NOT NULL,
+  timestamp   bigint  NOT NULL,
+  PRIMARY KEY (chain_id, number)
+);
+CREATE TABLE IF NOT EXISTS ingest_cursor (
+  chain_id     integer PRIMARY KEY,
+  block_number bigint  NOT NULL,
+  stream_seq   bigint  NOT NULL,
+  updated_at   timestamptz NOT NULL DEFAULT now()
+);
+`;
+
+export async function migrateIngest(pg: Pool): Promise<void> {
+  const c = await pg.connect();
+  try {
+    await c.query('SELECT pg_advisory_lock(hashtext($1))', ['tickstream:migrate']);
+    await c.query(DDL);
+  } finally {
+    await c.query('SELECT pg_advisory_unlock(hashtext($1))', ['tickstream:migrate']).catch(() => {});
+    c.release();
+  }
+}
