@@ -1,0 +1,34 @@
+import { badRequest, notFound, notReady } from '../http/errors';
+import { type BlockRef, blockHashAt, getCheckpoint } from '../read/checkpoints';
+import type { Db } from '../read/db';
+import { type FoundPool, getPool } from '../read/pools';
+
+export interface LocatedPool extends FoundPool {
+  /** The block the answer reflects: the partition checkpoint, or block N of `?block=N`. */
+  readonly block: BlockRef;
+}
+
+/**
+ * Finds a pool and the block to answer at. Without `n`: the checkpoint of the pool's partition. With
+ * `n`: 400 when `n` is ahead of that checkpoint, 404 when the pool did not exist yet at `n`, else block
+ * `n` with the hash `blockHashAt` picks.
+ */
+export async function locatePool(
+  db: Db,
+  chainId: number,
+  address: string,
+  n: number | undefined,
+): Promise<LocatedPool> {
+  const found = await getPool(db, chainId, address);
+  if (found === undefined) throw notFound(`pool ${address} not found`);
+  const { partition, createdBlock } = found.placement;
+  const cp = await getCheckpoint(db, chainId, partition);
+  if (cp === undefined) throw notReady(`partition ${partition} of pool ${address} has no checkpoint yet`);
+  if (n === undefined) return { ...found, block: cp.block };
+  if (n > cp.block.number) throw badRequest(`block: ${n} is ahead of the indexed head ${cp.block.number}`);
+  if (n < createdBlock)
+    throw notFound(`pool ${address} did not exist at block ${n} (created at block ${createdBlock})`);
+  const hash = await blockHashAt(db, chainId, n, { address, partition });
+  if (hash === undefined) throw notFound(`pool ${address} has no indexed state at or below block ${n}`);
+  return { ...found, block: { number: n, hash } };
+}

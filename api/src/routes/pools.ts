@@ -1,0 +1,76 @@
+import { Hono } from 'hono';
+import type { z } from 'zod';
+import { decodeCursor, encodeCursor } from '../http/cursor';
+import type { AppDeps } from '../http/deps';
+import { notReady } from '../http/errors';
+import { parseAddress, parseBlockNumber, parseLimit } from '../http/params';
+import type { PoolListResponse, PoolResponse, PositionsResponse, TicksResponse } from '../openapi/schemas';
+import { getLowestPoolCheckpoint } from '../read/checkpoints';
+import { withSnapshot } from '../read/db';
+import { getPoolAt, listPools } from '../read/pools';
+import { listPositions, listPositionsAt } from '../read/positions';
+import { listTicks, listTicksAt } from '../read/ticks';
+import { locatePool } from './locate';
+
+const LOWER_ADDRESS = /^0x[0-9a-f]{40}$/;
+
+/** `/v1/pools`, `/v1/pools/:address`, `/v1/pools/:address/ticks`, `/v1/pools/:address/positions`. */
+export function poolRoutes(deps: AppDeps): Hono {
+  const { pg, chainId } = deps;
+  const r = new Hono();
+
+  r.get('/pools', async (c) => {
+    const limit = parseLimit(c.req.query('limit'));
+    const after = decodeCursor('pools', c.req.query('cursor'), (o) =>
+      typeof o.after === 'string' && LOWER_ADDRESS.test(o.after) ? o.after : undefined,
+    );
+    const body = await withSnapshot(pg, async (db): Promise<z.infer<typeof PoolListResponse>> => {
+      const cp = await getLowestPoolCheckpoint(db, chainId);
+      if (cp === undefined) throw notReady('no pool partition has a checkpoint yet');
+      const page = await listPools(db, chainId, { after, limit });
+      const nextCursor =
+        page.lastAddress === undefined ? null : encodeCursor('pools', { after: page.lastAddress });
+      return { pools: page.pools, nextCursor, block: cp.block };
+    });
+    return c.json(body);
+  });
+
+  r.get('/pools/:address', async (c) => {
+    const address = parseAddress('address', c.req.param('address'));
+    const n = parseBlockNumber('block', c.req.query('block'));
+    const body = await withSnapshot(pg, async (db): Promise<z.infer<typeof PoolResponse>> => {
+      const located = await locatePool(db, chainId, address, n);
+      const pool = n === undefined ? located.pool : await getPoolAt(db, chainId, located.pool, n);
+      return { pool, block: located.block };
+    });
+    return c.json(body);
+  });
+
+  r.get('/pools/:address/ticks', async (c) => {
+    const address = parseAddress('address', c.req.param('address'));
+    const n = parseBlockNumber('block', c.req.query('block'));
+    const body = await withSnapshot(pg, async (db): Promise<z.infer<typeof TicksResponse>> => {
+      const { block } = await locatePool(db, chainId, address, n);
+      const ticks =
+        n === undefined ? await listTicks(db, chainId, address) : await listTicksAt(db, chainId, address, n);
+      return { ticks, block };
+    });
+    return c.json(body);
+  });
+
+  r.get('/pools/:address/positions', async (c) => {
+    const address = parseAddress('address', c.req.param('address'));
+    const n = parseBlockNumber('block', c.req.query('block'));
+    const body = await withSnapshot(pg, async (db): Promise<z.infer<typeof PositionsResponse>> => {
+      const { block } = await locatePool(db, chainId, address, n);
+      const positions =
+        n === undefined
+          ? await listPositions(db, chainId, address)
+          : await listPositionsAt(db, chainId, address, n);
+      return { positions, block };
+    });
+    return c.json(body);
+  });
+
+  return r;
+}
