@@ -57,3 +57,5 @@ async function main(): Promise<void> {
 }
 
 await main();
+// Sockets that outlive the run (a WebSocket head subscription) must not keep the process alive.
+process.exit(process.exitCode ?? 0);

@@ -15,6 +15,7 @@ export type Fault =
   | { readonly kind: 'pass' }
   | { readonly kind: 'rpc-error'; readonly message: string }
   | { readonly kind: 'http-error'; readonly status: number }
+  | { readonly kind: 'delay'; readonly ms: number }
   | { readonly kind: 'rewrite'; readonly rewrite: (result: unknown) => unknown };
 
 export interface FaultProxy {
@@ -45,9 +46,11 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
     const faults = calls.map((c) => {
       bump(seen, c.method);
       const f = rule(c);
-      if (f.kind !== 'pass') bump(injected, f.kind);
+      if (f.kind !== 'pass' && f.kind !== 'delay') bump(injected, f.kind);
       return f;
     });
+    const delay = Math.max(0, ...faults.map((f) => (f.kind === 'delay' ? f.ms : 0)));
+    if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     const httpError = faults.find((f) => f.kind === 'http-error');
     if (httpError !== undefined) {
       res.writeHead(httpError.status).end('injected failure');
