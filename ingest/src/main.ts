@@ -1,8 +1,7 @@
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { createLogger, describeError, isTickstreamError, loadConfig } from '@tickstream/shared';
 import pg from 'pg';
-import { ensureStream } from './publish';
+import { connectLedger, ensureStream } from './publish';
 import { createRpcClient } from './rpc';
 import { routeContextOf, runIngest } from './service';
 
@@ -21,7 +20,7 @@ async function main(): Promise<void> {
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => controller.abort());
 
   const pool = new pg.Pool({ connectionString: cfg.DATABASE_URL, max: 4 });
-  const nc = await connect({ servers: cfg.NATS_URL, name: 'tickstream-ingest' });
+  const nc = await connectLedger(cfg.NATS_URL, 'tickstream-ingest');
   try {
     const jsm = await jetstreamManager(nc);
     const target = { prefix: cfg.LEDGER_STREAM_PREFIX, chainId: cfg.CHAIN_ID };
@@ -31,7 +30,7 @@ async function main(): Promise<void> {
       {
         client: createRpcClient({ url: cfg.RPC_URL, timeoutMs: cfg.RPC_TIMEOUT_MS }),
         pg: pool,
-        js: jetstream(nc),
+        nc,
         jsm,
         log,
         cfg,

@@ -1,4 +1,4 @@
-import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { type Hex, type LedgerEntry, streamName } from '@tickstream/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -46,10 +46,10 @@ describe('ledger appends', () => {
     const jsm = await jetstreamManager(nc);
     await ensureStream(jsm, target);
     const entries = block(7, 'a', 5);
-    const first = new LedgerWriter(jetstream(nc), target, null);
+    const first = new LedgerWriter(nc, target, null);
     await first.append(entries);
     // A writer that lost track of the tail (e.g. a restart that re-sends the block): no expectation.
-    const again = new LedgerWriter(jetstream(nc), target, null);
+    const again = new LedgerWriter(nc, target, null);
     await again.append(entries);
     const stored = await readStream(nc, streamName(target.prefix, target.chainId));
     expect(stored).toHaveLength(entries.length);
@@ -60,7 +60,7 @@ describe('ledger appends', () => {
     const target = { prefix: uniquePrefix('fork'), chainId: 31337 };
     const jsm = await jetstreamManager(nc);
     await ensureStream(jsm, target);
-    const w = new LedgerWriter(jetstream(nc), target, null);
+    const w = new LedgerWriter(nc, target, null);
     await w.append(block(7, 'a', 2));
     await w.append(block(7, 'b', 2));
     expect(await readStream(nc, streamName(target.prefix, target.chainId))).toHaveLength(2 * (2 + 5));
@@ -70,9 +70,9 @@ describe('ledger appends', () => {
     const target = { prefix: uniquePrefix('fence'), chainId: 31337 };
     const jsm = await jetstreamManager(nc);
     await ensureStream(jsm, target);
-    await new LedgerWriter(jetstream(nc), target, null).append(block(1, 'a', 1));
+    await new LedgerWriter(nc, target, null).append(block(1, 'a', 1));
     const tail = await readTail(jsm, target);
-    const stale = new LedgerWriter(jetstream(nc), target, { ...tail!, msgId: 'log:0:0:0:0xstale' });
+    const stale = new LedgerWriter(nc, target, { ...tail!, msgId: 'log:0:0:0:0xstale' });
     await expect(stale.append(block(2, 'a', 1))).rejects.toMatchObject({ code: 'LEDGER_ERROR' });
     expect((await readTail(jsm, target))?.seq).toBe(tail!.seq);
   });

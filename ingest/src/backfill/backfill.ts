@@ -33,6 +33,8 @@ export async function backfill(
     }
   };
   refill();
+  // The previous range's acknowledgements and cursor: awaited after the next range is on the wire.
+  let stored: Promise<void> = Promise.resolve();
   while (queue.length > 0 && !signal.aborted) {
     const fetched = await queue.shift()!;
     refill();
@@ -43,12 +45,21 @@ export async function backfill(
     }
     const span = fetched.span as { fromBlock: number; toBlock: number };
     const entries = groupByBlock(fetched.logs).flatMap((logs) => blockEntries(deps.route, logs, null));
-    if (entries.length > 0) state.seq = await state.writer.append(entries);
+    const acked = state.writer.send(entries);
+    const previous = stored;
+    stored = (async () => {
+      await previous;
+      const seq = await acked;
+      if (seq > 0) state.seq = seq;
+      await saveCursor(deps.pg, deps.cfg.CHAIN_ID, span.toBlock, state.seq);
+    })();
+    stored.catch(() => {}); // awaited below
+    await previous;
     const lastLog = fetched.logs.at(-1);
     if (lastLog !== undefined) state.last = { number: lastLog.blockNumber, hash: lastLog.blockHash };
-    await saveCursor(deps.pg, deps.cfg.CHAIN_ID, span.toBlock, state.seq);
     state.next = span.toBlock + 1;
     progress.add(span.toBlock - span.fromBlock + 1, fetched.logs.length);
   }
+  await stored;
   progress.done();
 }

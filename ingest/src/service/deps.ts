@@ -1,4 +1,5 @@
-import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { Hex, Logger, ServiceSettings } from '@tickstream/shared';
 import type { Pool } from 'pg';
 import type { PublicClient } from 'viem';
@@ -12,7 +13,7 @@ export type IngestSettings = ServiceSettings<'ingest'>;
 export interface IngestDeps {
   readonly client: PublicClient;
   readonly pg: Pool;
-  readonly js: JetStreamClient;
+  readonly nc: NatsConnection;
   readonly jsm: JetStreamManager;
   readonly log: Logger;
   readonly cfg: IngestSettings;

@@ -23,7 +23,7 @@ export async function resume(deps: IngestDeps): Promise<IngestState> {
   const state: IngestState = {
     pools,
     headers: new Map(headers.map((h) => [h.number, h])),
-    writer: new LedgerWriter(deps.js, deps.target, tail),
+    writer: new LedgerWriter(deps.nc, deps.target, tail),
     next: startBlock,
     seq: tail?.seq ?? 0,
     last: null,

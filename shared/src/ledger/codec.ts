@@ -1,4 +1,5 @@
 import { TickstreamError } from '../errors';
+import { BINARY_LOG_V1, decodeBinaryLog, encodeBinaryLog } from './binary-log';
 import type { LedgerEntry, LogEntry, PoolContext } from './entry';
 import type { Hex } from './position';
 
@@ -22,15 +23,20 @@ export function messageId(e: LedgerEntry): string {
   }
 }
 
-/** Entries travel as compact JSON; block numbers and indices fit in a double, amounts stay in `data`. */
+/**
+ * The wire form of an entry. Logs, the hot path, use the binary v1 form (`binary-log.ts`: less than
+ * half the bytes of JSON, no escaping, native hex conversion); seals and rollbacks, one per block and
+ * partition at most, are JSON (they start with `{`, which tells the forms apart).
+ */
 export function encodeEntry(e: LedgerEntry): Uint8Array {
-  return encoder.encode(JSON.stringify(e));
+  return e.kind === 'log' ? encodeBinaryLog(e) : encoder.encode(JSON.stringify(e));
 }
 
 /**
  * Decodes and checks one entry. Throws LEDGER_MALFORMED naming the field when the bytes are not an entry.
  */
 export function decodeEntry(bytes: Uint8Array): LedgerEntry {
+  if (bytes[0] === BINARY_LOG_V1) return decodeBinaryLog(bytes);
   let v: unknown;
   try {
     v = JSON.parse(decoder.decode(bytes));

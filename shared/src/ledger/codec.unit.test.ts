@@ -42,6 +42,27 @@ describe('codec', () => {
     }
   });
 
+  it('behavior: logs travel in the binary form and round-trip exactly (context, no timestamp, no topics, empty data)', () => {
+    const withContext: LogEntry = {
+      ...log,
+      partition: 'tokens',
+      context: { pool: `0x${'2'.repeat(40)}`, tickLower: -887220, tickUpper: 60 },
+    };
+    const edge: LogEntry = { ...log, blockTimestamp: null, topics: [], data: '0x', blockNumber: 2 ** 40 + 3 };
+    for (const e of [log, withContext, edge]) {
+      const bytes = encodeEntry(e);
+      expect(bytes[0]).toBe(1);
+      expect(bytes.length).toBeLessThan(JSON.stringify(e).length / 2 + 40);
+      expect(decodeEntry(bytes)).toEqual(e);
+    }
+  });
+
+  it('error: a truncated binary log is LEDGER_MALFORMED', () => {
+    const bytes = encodeEntry(log);
+    expect(() => decodeEntry(bytes.subarray(0, bytes.length - 1))).toThrow(/too short/);
+    expect(() => decodeEntry(bytes.subarray(0, 40))).toThrow(/too short/);
+  });
+
   it('behavior: message id includes the block hash', () => {
     const other = { ...log, blockHash: h('f') };
     expect(messageId(log)).not.toBe(messageId(other));

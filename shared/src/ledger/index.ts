@@ -1,3 +1,4 @@
+export * from './binary-log';
 export * from './codec';
 export * from './entry';
 export * from './position';
