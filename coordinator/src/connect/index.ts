@@ -1,0 +1,2 @@
+export * from './etcd';
+export * from './read';

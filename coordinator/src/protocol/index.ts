@@ -1,0 +1,4 @@
+export * from './driver';
+export * from './intake';
+export * from './machine';
+export * from './observe';
