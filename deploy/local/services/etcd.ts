@@ -144,6 +144,9 @@ async function prepareEtcd(opts: StartEtcdOptions): Promise<EtcdMember> {
     'zap',
     '--log-outputs',
     'stderr',
+    // Heartbeats write every second or so: keep one hour of history, not all of it.
+    '--auto-compaction-mode=periodic',
+    '--auto-compaction-retention=1h',
     ...(opts.extraArgs ?? []),
   ];
   return new EtcdMember(opts, dir, args, bin);

@@ -51,7 +51,33 @@ export const settingsSchema = z.object({
     .default('TICKSTREAM'),
   DATABASE_URL: url(['postgres:', 'postgresql:']).default('postgres://postgres@127.0.0.1:5432/tickstream'),
   REDIS_URL: url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'),
-  ETCD_URL: url(['http:', 'https:']).default('http://127.0.0.1:2379'),
+  ETCD_URL: z
+    .string()
+    .min(1, 'must not be empty')
+    .refine(
+      (s) =>
+        s.split(',').every((u) => {
+          try {
+            return ['http:', 'https:'].includes(new URL(u.trim()).protocol);
+          } catch {
+            return false;
+          }
+        }),
+      { message: 'expected http(s):// URLs, comma-separated for a cluster' },
+    )
+    .default('http://127.0.0.1:2379'),
+  COORDINATOR_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/, 'letters, digits, . _ : - only')
+    .optional(),
+  COORDINATOR_LEASE_TTL_S: int(1, 60).default(3),
+  CLI_ETCD_TIMEOUT_MS: int(100, 60_000).default(2_000),
+  CONTROL_PLANE: z.enum(['etcd', 'none']).default('etcd'),
+  MODULE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/, 'letters, digits, . _ : - only')
+    .optional(),
+  MODULE_LEASE_TTL_S: int(1, 60).default(3),
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: int(0, 65_535).default(8080),
   API_READY_MAX_LAG_BLOCKS: int(0).default(5),

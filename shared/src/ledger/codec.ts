@@ -8,16 +8,19 @@ const decoder = new TextDecoder();
 
 /**
  * The JetStream message id of an entry, used for de-duplication. It includes the block hash, so a
- * log of a new fork at the same position is not dropped as a duplicate of the orphaned one.
+ * log of a new fork is not dropped as a duplicate of the orphaned one; and, after the ledger's first
+ * rollback, the id of the latest rollback (`epoch`), so a block appended again after an operator's
+ * rollback (same hash) is not dropped as a duplicate of its first append.
  *
- * @example messageId(logEntry) === 'log:120:3:7:0xabc…'
+ * @example messageId(logEntry) === 'log:120:3:7:0xabc…'; messageId(logEntry, 'r-9') === 'log:120:3:7:0xabc…~r-9'
  */
-export function messageId(e: LedgerEntry): string {
+export function messageId(e: LedgerEntry, epoch: string | null = null): string {
+  const suffix = epoch === null ? '' : `~${epoch}`;
   switch (e.kind) {
     case 'log':
-      return `log:${e.blockNumber}:${e.txIndex}:${e.logIndex}:${e.blockHash}`;
+      return `log:${e.blockNumber}:${e.txIndex}:${e.logIndex}:${e.blockHash}${suffix}`;
     case 'seal':
-      return `seal:${e.partition}:${e.blockNumber}:${e.blockHash}`;
+      return `seal:${e.partition}:${e.blockNumber}:${e.blockHash}${suffix}`;
     case 'rollback':
       return `rollback:${e.partition}:${e.reorgId}`;
   }
