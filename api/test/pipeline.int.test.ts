@@ -135,6 +135,7 @@ beforeAll(async () => {
     POLL_INTERVAL_MS: '100',
     API_PORT: String(apiPort),
     API_READY_MAX_LAG_BLOCKS: '0',
+    CONTROL_PLANE: 'none',
   };
   services.push(await startService({ name: 'e2e-ingest', entry: 'ingest/src/main.ts', env }));
   services.push(await startService({ name: 'e2e-projector', entry: 'projector/src/main.ts', env }));

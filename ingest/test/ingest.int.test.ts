@@ -45,6 +45,7 @@ async function ingestEnv(
     BACKFILL_RANGE: '50',
     POLL_INTERVAL_MS: '50',
     PARTITIONS: '4',
+    CONTROL_PLANE: 'none', // standalone: a reorg stops ingest (the coordinator's tests cover the rest)
     ...extra,
   };
 }

@@ -58,7 +58,7 @@ export async function readTail(jsm: JetStreamManager, target: LedgerTarget): Pro
   const msg = await jsm.streams.getMessage(name, { seq });
   if (msg === null) throw new TickstreamError('LEDGER_ERROR', `stream ${name}: last message ${seq} is gone`);
   const entry = decodeEntry(msg.data);
-  return { seq, entry, msgId: messageId(entry) };
+  return { seq, entry, msgId: msg.header?.get('Nats-Msg-Id') || messageId(entry) };
 }
 
 interface Pending {
@@ -106,16 +106,33 @@ export class LedgerWriter {
   readonly #sub: Subscription;
   readonly #pending = new Map<string, Pending>();
   #nextBatch = 0;
+  #epoch: string | null;
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly target: LedgerTarget,
     tail: LedgerTail | null,
+    epoch: string | null = null,
     private readonly timeoutMs = 30_000,
   ) {
     this.#lastMsgId = tail?.msgId;
+    this.#epoch = epoch;
     this.#inbox = createInbox();
     this.#sub = nc.subscribe(`${this.#inbox}.*`, { callback: (_err, msg) => this.#onAck(msg) });
+  }
+
+  /** The id of the latest rollback in the ledger, part of every later message id (see `messageId`). */
+  get epoch(): string | null {
+    return this.#epoch;
+  }
+
+  set epoch(reorgId: string | null) {
+    this.#epoch = reorgId;
+  }
+
+  /** The message id this writer gives `e`. */
+  idOf(e: LedgerEntry): string {
+    return messageId(e, this.#epoch);
   }
 
   /** Publishes `entries` and waits until all are stored; resolves with the last one's stream sequence. */
@@ -138,7 +155,7 @@ export class LedgerWriter {
     });
     this.#pending.set(batch, pending);
     for (const e of entries) {
-      const id = messageId(e);
+      const id = messageId(e, this.#epoch);
       const h = new AppendHeaders(id, this.#lastMsgId) as unknown as MsgHdrs;
       this.#lastMsgId = id;
       this.nc.publish(

@@ -1,4 +1,4 @@
-import { messageId, TickstreamError } from '@tickstream/shared';
+import { TickstreamError } from '@tickstream/shared';
 import { completeSpan, fetchSpan } from '../backfill';
 import { fetchHeader } from '../follow';
 import { type LedgerTail, LedgerWriter, readTail } from '../publish';
@@ -23,7 +23,12 @@ export async function resume(deps: IngestDeps): Promise<IngestState> {
   const state: IngestState = {
     pools,
     headers: new Map(headers.map((h) => [h.number, h])),
-    writer: new LedgerWriter(deps.nc, deps.target, tail),
+    writer: new LedgerWriter(
+      deps.nc,
+      deps.target,
+      tail,
+      tail?.entry.kind === 'rollback' ? tail.entry.reorgId : (cursor?.epoch ?? null),
+    ),
     next: startBlock,
     seq: tail?.seq ?? 0,
     last: null,
@@ -60,7 +65,7 @@ async function finishBlock(deps: IngestDeps, state: IngestState, tail: LedgerTai
   const fetched = await fetchSpan(deps, state.pools, { block: { number: header.number, hash: header.hash } });
   await completeSpan(deps, state.pools, fetched);
   const entries = blockEntries(deps.route, fetched.logs, header);
-  const at = entries.findIndex((x) => messageId(x) === tail.msgId);
+  const at = entries.findIndex((x) => state.writer.idOf(x) === tail.msgId);
   if (at < 0) {
     throw new TickstreamError(
       'LEDGER_ERROR',

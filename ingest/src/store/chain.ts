@@ -83,18 +83,52 @@ export async function saveCursor(
   await upsertCursor(pg, chainId, blockNumber, streamSeq);
 }
 
-export async function loadCursor(
-  pg: Pool,
-  chainId: number,
-): Promise<{ blockNumber: number; streamSeq: number } | null> {
-  const r = await pg.query<{ block_number: string; stream_seq: string }>(
-    'SELECT block_number, stream_seq FROM ingest_cursor WHERE chain_id = $1',
+export interface Cursor {
+  readonly blockNumber: number;
+  readonly streamSeq: number;
+  /** The id of the latest rollback appended to the ledger (part of message ids), or null. */
+  readonly epoch: string | null;
+}
+
+export async function loadCursor(pg: Pool, chainId: number): Promise<Cursor | null> {
+  const r = await pg.query<{ block_number: string; stream_seq: string; epoch: string | null }>(
+    'SELECT block_number, stream_seq, epoch FROM ingest_cursor WHERE chain_id = $1',
     [chainId],
   );
   const row = r.rows[0];
   return row === undefined
     ? null
-    : { blockNumber: Number(row.block_number), streamSeq: Number(row.stream_seq) };
+    : { blockNumber: Number(row.block_number), streamSeq: Number(row.stream_seq), epoch: row.epoch };
+}
+
+/**
+ * After a rollback to `toBlock` is in the ledger: the cursor goes back to it (not only forward, as
+ * `saveCursor` does), the epoch becomes the rollback's id, and headers above it are dropped.
+ */
+export async function rewindCursor(
+  pg: Pool,
+  chainId: number,
+  toBlock: number,
+  streamSeq: number,
+  epoch: string,
+): Promise<void> {
+  const c = await pg.connect();
+  try {
+    await c.query('BEGIN');
+    await c.query('DELETE FROM ingest_headers WHERE chain_id = $1 AND number > $2', [chainId, toBlock]);
+    await c.query(
+      `INSERT INTO ingest_cursor (chain_id, block_number, stream_seq, epoch) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (chain_id) DO UPDATE SET block_number = EXCLUDED.block_number, stream_seq = EXCLUDED.stream_seq,
+         epoch = EXCLUDED.epoch, updated_at = now()`,
+      [chainId, toBlock, streamSeq, epoch],
+    );
+    await c.query('COMMIT');
+  } catch (err) {
+    await c.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    c.release();
+  }
 }
 
 async function upsertCursor(

@@ -22,6 +22,7 @@ CREATE TABLE IF NOT EXISTS ingest_cursor (
   stream_seq   bigint  NOT NULL,
   updated_at   timestamptz NOT NULL DEFAULT now()
 );
+ALTER TABLE ingest_cursor ADD COLUMN IF NOT EXISTS epoch text;
 `;
 
 export async function migrateIngest(pg: Pool): Promise<void> {

@@ -1,0 +1,4 @@
+export * from './ancestor';
+export * from './control';
+export * from './gate';
+export * from './rollback';
