@@ -1,6 +1,7 @@
 import { createLogger, describeError, loadConfig } from '@tickstream/shared';
 import { Redis } from 'ioredis';
 import pg from 'pg';
+import { startApiControl } from './control';
 import { createApp } from './http/app';
 import { listen } from './http/server';
 
@@ -42,6 +43,7 @@ async function main(): Promise<void> {
     log,
     readyMaxLag: cfg.API_READY_MAX_LAG_BLOCKS,
     partitions: cfg.PARTITIONS,
+    finalityDepth: cfg.FINALITY_DEPTH,
   });
   let server: Awaited<ReturnType<typeof listen>>;
   try {
@@ -52,9 +54,14 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   log.info({ url: server.url, chainId: cfg.CHAIN_ID }, 'api listening');
+  const stopControl = await startApiControl(cfg, redis, log).catch((err: unknown) => {
+    log.fatal({ etcd: cfg.ETCD_URL }, `cannot register with the coordinator: ${describeError(err)}`);
+    process.exit(1);
+  });
 
   const stop = async (signal: string) => {
     log.info({ signal }, 'api stopping');
+    await stopControl?.();
     await server
       .close()
       .catch((err: unknown) => log.warn({ err: describeError(err) }, 'server close failed'));

@@ -194,6 +194,23 @@ describe('GET /v1/pools/:address', () => {
     );
   });
 
+  it('args: finality=confirmed answers FINALITY_DEPTH blocks below the checkpoint', async () => {
+    const confirmedApp = appWith({ finalityDepth: 8 });
+    expect(await ok(`/v1/pools/${P1}?finality=confirmed`, PoolResponse, confirmedApp)).toEqual({
+      pool: S112,
+      block: block(112, h(112)),
+    });
+    expect(await ok(`/v1/pools/${P1}?finality=latest`, PoolResponse, confirmedApp)).toEqual(
+      await ok(`/v1/pools/${P1}`, PoolResponse, confirmedApp),
+    );
+    expect((await fails(`/v1/pools/${P1}?finality=confirmed&block=113`, 400, confirmedApp)).message).toBe(
+      'block: 113 is not confirmed yet (confirmed up to 112)',
+    );
+    expect((await fails(`/v1/pools/${P1}/ticks?finality=safe`, 400)).message).toBe(
+      "finality: expected latest or confirmed, got 'safe'",
+    );
+  });
+
   it('error: unknown pool is 404 naming the address', async () => {
     const unknown = `0x${'9'.repeat(40)}`;
     expect(await fails(`/v1/pools/${unknown}`, 404)).toEqual({

@@ -17,4 +17,6 @@ export interface AppDeps {
    * 'tokens'. Without it, /ready judges the checkpoints that exist.
    */
   readonly partitions?: number;
+  /** FINALITY_DEPTH: `?finality=confirmed` answers at the checkpoint minus this many blocks (default 64). */
+  readonly finalityDepth?: number;
 }

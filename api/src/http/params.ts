@@ -89,3 +89,12 @@ export function parseEventType(raw: string | undefined): EventType | undefined {
     throw badRequest(`type: expected one of ${EVENT_TYPES.join(', ')}, got ${quote(raw)}`);
   return raw as EventType;
 }
+
+export type Finality = 'latest' | 'confirmed';
+
+/** `latest` (default): the newest indexed block; `confirmed`: FINALITY_DEPTH blocks below it. */
+export function parseFinality(raw: string | undefined): Finality {
+  if (raw === undefined || raw === 'latest') return 'latest';
+  if (raw === 'confirmed') return 'confirmed';
+  throw badRequest(`finality: expected latest or confirmed, got ${quote(raw)}`);
+}

@@ -49,6 +49,15 @@ const params = {
       'before the pool was created: 404.',
     schema: blockNumber,
   },
+  finality: {
+    name: 'finality',
+    in: 'query',
+    required: false,
+    description:
+      'latest (default): the newest indexed block; confirmed: FINALITY_DEPTH blocks below it, which no ' +
+      'reorg shallower than the finality depth can change. With block=N, N must be confirmed.',
+    schema: { type: 'string', enum: ['latest', 'confirmed'], default: 'latest' },
+  },
   limit: {
     name: 'limit',
     in: 'query',
@@ -131,21 +140,21 @@ export function openApiDocument(): Record<string, unknown> {
       '/v1/pools/{address}': {
         get: {
           summary: 'one pool, now or as of a block',
-          parameters: [params.address, params.block],
+          parameters: [params.address, params.block, params.finality],
           responses: { '200': json('PoolResponse', 'the pool'), ...pick('400', '404', '500', '503') },
         },
       },
       '/v1/pools/{address}/ticks': {
         get: {
           summary: 'initialized ticks of a pool, by tick, now or as of a block',
-          parameters: [params.address, params.block],
+          parameters: [params.address, params.block, params.finality],
           responses: { '200': json('TicksResponse', 'the ticks'), ...pick('400', '404', '500', '503') },
         },
       },
       '/v1/pools/{address}/positions': {
         get: {
           summary: 'positions of a pool, now or as of a block',
-          parameters: [params.address, params.block],
+          parameters: [params.address, params.block, params.finality],
           responses: {
             '200': json('PositionsResponse', 'the positions'),
             ...pick('400', '404', '500', '503'),

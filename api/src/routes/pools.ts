@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { decodeCursor, encodeCursor } from '../http/cursor';
 import type { AppDeps } from '../http/deps';
 import { notReady } from '../http/errors';
-import { parseAddress, parseBlockNumber, parseLimit } from '../http/params';
+import { parseAddress, parseBlockNumber, parseFinality, parseLimit } from '../http/params';
 import type { PoolListResponse, PoolResponse, PositionsResponse, TicksResponse } from '../openapi/schemas';
 import { getLowestPoolCheckpoint } from '../read/checkpoints';
 import { withSnapshot } from '../read/db';
@@ -18,6 +18,8 @@ const LOWER_ADDRESS = /^0x[0-9a-f]{40}$/;
 export function poolRoutes(deps: AppDeps): Hono {
   const { pg, chainId } = deps;
   const r = new Hono();
+  const depth = deps.finalityDepth ?? 64;
+  const finalityOf = (raw: string | undefined) => ({ finality: parseFinality(raw), depth });
 
   r.get('/pools', async (c) => {
     const limit = parseLimit(c.req.query('limit'));
@@ -38,9 +40,11 @@ export function poolRoutes(deps: AppDeps): Hono {
   r.get('/pools/:address', async (c) => {
     const address = parseAddress('address', c.req.param('address'));
     const n = parseBlockNumber('block', c.req.query('block'));
+    const finality = finalityOf(c.req.query('finality'));
     const body = await withSnapshot(pg, async (db): Promise<z.infer<typeof PoolResponse>> => {
-      const located = await locatePool(db, chainId, address, n);
-      const pool = n === undefined ? located.pool : await getPoolAt(db, chainId, located.pool, n);
+      const located = await locatePool(db, chainId, address, n, finality);
+      const at = located.at;
+      const pool = at === undefined ? located.pool : await getPoolAt(db, chainId, located.pool, at);
       return { pool, block: located.block };
     });
     return c.json(body);
@@ -49,10 +53,13 @@ export function poolRoutes(deps: AppDeps): Hono {
   r.get('/pools/:address/ticks', async (c) => {
     const address = parseAddress('address', c.req.param('address'));
     const n = parseBlockNumber('block', c.req.query('block'));
+    const finality = finalityOf(c.req.query('finality'));
     const body = await withSnapshot(pg, async (db): Promise<z.infer<typeof TicksResponse>> => {
-      const { block } = await locatePool(db, chainId, address, n);
+      const { block, at } = await locatePool(db, chainId, address, n, finality);
       const ticks =
-        n === undefined ? await listTicks(db, chainId, address) : await listTicksAt(db, chainId, address, n);
+        at === undefined
+          ? await listTicks(db, chainId, address)
+          : await listTicksAt(db, chainId, address, at);
       return { ticks, block };
     });
     return c.json(body);
@@ -61,12 +68,13 @@ export function poolRoutes(deps: AppDeps): Hono {
   r.get('/pools/:address/positions', async (c) => {
     const address = parseAddress('address', c.req.param('address'));
     const n = parseBlockNumber('block', c.req.query('block'));
+    const finality = finalityOf(c.req.query('finality'));
     const body = await withSnapshot(pg, async (db): Promise<z.infer<typeof PositionsResponse>> => {
-      const { block } = await locatePool(db, chainId, address, n);
+      const { block, at } = await locatePool(db, chainId, address, n, finality);
       const positions =
-        n === undefined
+        at === undefined
           ? await listPositions(db, chainId, address)
-          : await listPositionsAt(db, chainId, address, n);
+          : await listPositionsAt(db, chainId, address, at);
       return { positions, block };
     });
     return c.json(body);
