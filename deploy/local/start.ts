@@ -2,7 +2,8 @@
  * `npm start`: the whole pipeline on a local devnet, for a newcomer to look at.
  *
  * anvil with real Uniswap V3 contracts and a seeded history → ingest → JetStream ledger → projector →
- * Postgres/Redis → REST api, with live traffic continuing at a steady rate. Each run starts from a
+ * Postgres/Redis → REST api, with live traffic continuing at a steady rate, and three coordinators on
+ * etcd (leader election, reorg protocol) that the modules register with. Each run starts from a
  * fresh devnet, so it resets its own database (`tickstream_devnet`) and ledger stream (`DEVNET_31337`).
  * Ctrl-C stops everything it started.
  */
@@ -46,7 +47,8 @@ async function main(): Promise<void> {
     ['DEVNET_PORT', RPC_PORT],
     ['API_PORT', API_PORT],
   ] as const) {
-    if (await isPortOpen(port)) throw new Error(`${what}: port ${port} is taken; stop what uses it or set ${what}`);
+    if (await isPortOpen(port))
+      throw new Error(`${what}: port ${port} is taken; stop what uses it or set ${what}`);
   }
   const stack = await ensureLocalStack({ log: say });
   const services: ServerProcess[] = [];
@@ -89,6 +91,15 @@ async function main(): Promise<void> {
       API_PORT: String(API_PORT),
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
     };
+    for (const id of ['c1', 'c2', 'c3']) {
+      services.push(
+        await startService({
+          name: `coordinator-${id}`,
+          entry: 'coordinator/src/main.ts',
+          env: { ...env, COORDINATOR_ID: id },
+        }),
+      );
+    }
     services.push(await startService({ name: 'ingest', entry: 'ingest/src/main.ts', env }));
     services.push(await startService({ name: 'projector', entry: 'projector/src/main.ts', env }));
     const apiUrl = `http://127.0.0.1:${API_PORT}`;
@@ -101,9 +112,11 @@ async function main(): Promise<void> {
         readyWhat: `${apiUrl}/health answers`,
       }),
     );
-    void runWorkloadForever(devnet, { seed: SEED + 1, txPerSecond: LIVE_TPS, signal: live.signal }).catch((err) => {
-      if (!live.signal.aborted) say(`devnet: live traffic stopped: ${(err as Error).message}`);
-    });
+    void runWorkloadForever(devnet, { seed: SEED + 1, txPerSecond: LIVE_TPS, signal: live.signal }).catch(
+      (err) => {
+        if (!live.signal.aborted) say(`devnet: live traffic stopped: ${(err as Error).message}`);
+      },
+    );
 
     say('');
     say('Tickstream is running on a local Uniswap V3 devnet.');
@@ -113,7 +126,8 @@ async function main(): Promise<void> {
     say(`  readiness    ${apiUrl}/ready`);
     say(`  chain RPC    ${devnet.rpcUrl}  (chain id ${devnet.chainId}, WebSocket ${devnet.wsUrl})`);
     say(`  factory      ${devnet.addresses.factory}`);
-    say(`  logs         .data/run/{ingest,projector,api}/server.log`);
+    say(`  operators    npx tickstream status   (leader, reorg phase, modules; --json)`);
+    say(`  logs         .data/run/{ingest,projector,api,coordinator-c1..c3}/server.log`);
     say(`  live traffic ${LIVE_TPS} tx/s`);
     say('Ctrl-C stops everything.\n');
 
