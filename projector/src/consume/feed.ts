@@ -22,25 +22,75 @@ export interface FeedOptions {
   readonly maxBatchEntries: number;
 }
 
+/** What the feed knows about a batch it hands over. */
+export interface BatchInfo {
+  /** Entries received since the previous batch (including skipped redeliveries and a trailing partial block). */
+  readonly entries: number;
+  /** Entries of this partition still in the stream after the batch (the consumer's lag). */
+  readonly pending: number;
+}
+
+function consumerConfig(t: FeedTarget, afterSeq: number) {
+  return {
+    durable_name: t.durable,
+    filter_subject: t.subject,
+    ack_policy: AckPolicy.All,
+    ack_wait: 60_000_000_000,
+    max_ack_pending: -1,
+    ...(afterSeq > 0
+      ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: afterSeq + 1 }
+      : { deliver_policy: DeliverPolicy.All }),
+  };
+}
+
 /**
  * Creates the partition's durable pull consumer if missing: explicit cumulative acks (`AckPolicy.All`),
- * starting after the checkpoint. Filter on one subject (NATS 2.9 allows one per consumer).
+ * starting after the checkpoint. Filter on one subject (NATS 2.9 allows one per consumer). The service
+ * uses `resetConsumer`, which also repairs a consumer left behind the checkpoint.
+ *
+ * @example
+ * await ensureConsumer(jsm, target, checkpoint?.seq ?? 0);
  */
 export async function ensureConsumer(jsm: JetStreamManager, t: FeedTarget, afterSeq: number): Promise<void> {
   try {
     await jsm.consumers.info(t.stream, t.durable);
   } catch {
-    await jsm.consumers.add(t.stream, {
-      durable_name: t.durable,
-      filter_subject: t.subject,
-      ack_policy: AckPolicy.All,
-      ack_wait: 60_000_000_000,
-      max_ack_pending: -1,
-      ...(afterSeq > 0
-        ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: afterSeq + 1 }
-        : { deliver_policy: DeliverPolicy.All }),
-    });
+    await jsm.consumers.add(t.stream, consumerConfig(t, afterSeq));
   }
+}
+
+/**
+ * Makes the partition's durable consumer start exactly after the checkpoint, which Postgres holds. An
+ * existing consumer is kept only when it is clean there (acked up to the checkpoint, nothing delivered
+ * beyond); otherwise (a crash between commit and ack, a rebuilt database) it is deleted and created
+ * again at `afterSeq + 1`. Reusing one with unacked deliveries would hand new entries over before the
+ * server redelivers the old ones (after `ack_wait`), out of order. Returns what it did.
+ *
+ * @example
+ * await resetConsumer(jsm, target, checkpoint?.seq ?? 0); // 'kept' | 'created' | 'recreated'
+ */
+export async function resetConsumer(
+  jsm: JetStreamManager,
+  t: FeedTarget,
+  afterSeq: number,
+): Promise<'kept' | 'created' | 'recreated'> {
+  let existing: Awaited<ReturnType<JetStreamManager['consumers']['info']>> | undefined;
+  try {
+    existing = await jsm.consumers.info(t.stream, t.durable);
+  } catch {
+    existing = undefined;
+  }
+  if (existing !== undefined) {
+    const clean =
+      existing.num_ack_pending === 0 &&
+      existing.ack_floor.stream_seq === afterSeq &&
+      existing.delivered.stream_seq === afterSeq &&
+      existing.config.filter_subject === t.subject;
+    if (clean) return 'kept';
+    await jsm.consumers.delete(t.stream, t.durable);
+  }
+  await jsm.consumers.add(t.stream, consumerConfig(t, afterSeq));
+  return existing === undefined ? 'created' : 'recreated';
 }
 
 /**
@@ -49,17 +99,21 @@ export async function ensureConsumer(jsm: JetStreamManager, t: FeedTarget, after
  * arrives (the consumer has nothing pending). `handle` commits; only then is the batch acked
  * (cumulatively, up to the last unit's seal), so a crash between the two redelivers entries that
  * the checkpoint then skips.
+ *
+ * @example
+ * await runFeed(js, target, { afterSeq, maxBatchEntries: 5000 }, log, async (units, info) => commit(units), signal);
  */
 export async function runFeed(
   js: JetStreamClient,
   t: FeedTarget,
   opts: FeedOptions,
   log: Logger,
-  handle: (units: Unit[]) => Promise<void>,
+  handle: (units: Unit[], info: BatchInfo) => Promise<void>,
   signal: AbortSignal,
 ): Promise<void> {
+  if (signal.aborted) return;
   const consumer = await js.consumers.get(t.stream, t.durable);
-  const messages = await consumer.consume({ max_messages: Math.min(opts.maxBatchEntries, 10_000) });
+  const messages = await consumer.consume({ max_messages: Math.min(opts.maxBatchEntries, 1_000) });
   const stop = () => void messages.close();
   signal.addEventListener('abort', stop, { once: true });
   const asm = new BlockAssembler(opts.afterSeq);
@@ -71,12 +125,12 @@ export async function runFeed(
       const units = asm.push(m.seq, decodeEntry(m.data));
       entries++;
       if (units.length > 0) {
-        batch.push(...units);
+        for (const u of units) batch.push(u);
         lastUnitMsg = m;
       }
-      const caughtUp = m.info.pending === 0;
-      if (batch.length > 0 && (caughtUp || entries >= opts.maxBatchEntries)) {
-        await handle(batch);
+      const pending = m.info.pending;
+      if (batch.length > 0 && (pending === 0 || entries >= opts.maxBatchEntries)) {
+        await handle(batch, { entries, pending });
         lastUnitMsg?.ack();
         batch = [];
         entries = 0;
@@ -86,6 +140,7 @@ export async function runFeed(
     }
   } finally {
     signal.removeEventListener('abort', stop);
+    await messages.close().catch(() => undefined);
     log.debug({ subject: t.subject, lastSeq: asm.lastSeq }, 'feed stopped');
   }
 }

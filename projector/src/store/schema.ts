@@ -10,6 +10,9 @@ import type { Pool } from 'pg';
  * canonical chain; `*_history` tables hold a row per key per block where the key changed, for
  * `?block=N` reads. `proj_checkpoints` holds each partition consumer's position; it is written in the
  * same transaction as the rows it covers.
+ *
+ * `observation_cardinality_next` is not served: the projector keeps it so that a partition rebuilt from
+ * these tables can check the next IncreaseObservationCardinalityNext exactly.
  */
 export const PROJECTION_DDL = `
 CREATE TABLE IF NOT EXISTS proj_checkpoints (
@@ -38,10 +41,12 @@ CREATE TABLE IF NOT EXISTS pools (
   protocol_fees_token0    numeric(78,0) NOT NULL DEFAULT 0,
   protocol_fees_token1    numeric(78,0) NOT NULL DEFAULT 0,
   fee_protocol            integer NOT NULL DEFAULT 0,
+  observation_cardinality_next integer NOT NULL DEFAULT 0,
   block_number            bigint  NOT NULL,
   block_hash              text    NOT NULL,
   PRIMARY KEY (chain_id, address)
 );
+ALTER TABLE pools ADD COLUMN IF NOT EXISTS observation_cardinality_next integer NOT NULL DEFAULT 0;
 CREATE TABLE IF NOT EXISTS pool_history (
   chain_id                integer NOT NULL,
   address                 text    NOT NULL,
@@ -55,9 +60,11 @@ CREATE TABLE IF NOT EXISTS pool_history (
   protocol_fees_token0    numeric(78,0) NOT NULL,
   protocol_fees_token1    numeric(78,0) NOT NULL,
   fee_protocol            integer NOT NULL,
+  observation_cardinality_next integer NOT NULL DEFAULT 0,
   status                  text    NOT NULL DEFAULT 'unconfirmed',
   PRIMARY KEY (chain_id, address, block_number, block_hash)
 );
+ALTER TABLE pool_history ADD COLUMN IF NOT EXISTS observation_cardinality_next integer NOT NULL DEFAULT 0;
 CREATE TABLE IF NOT EXISTS ticks (
   chain_id                  integer NOT NULL,
   pool                      text    NOT NULL,
@@ -140,7 +147,12 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_by_address ON events (chain_id, address, block_number, log_index);
 `;
 
-/** Creates the projection tables if missing. Idempotent; safe when several processes start at once. */
+/**
+ * Creates the projection tables if missing (and adds columns newer code needs). Idempotent; safe when
+ * several processes start at once.
+ *
+ * @example await migrateProjections(pg);
+ */
 export async function migrateProjections(pg: Pool): Promise<void> {
   const c = await pg.connect();
   try {

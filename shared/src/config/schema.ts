@@ -78,6 +78,20 @@ export const settingsSchema = z.object({
     .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/, 'letters, digits, . _ : - only')
     .optional(),
   MODULE_LEASE_TTL_S: int(1, 60).default(3),
+  PROJECTOR_PARTITIONS: z
+    .string()
+    .regex(/^(all|(\d+|tokens)(,(\d+|tokens))*)$/, "expected 'all' or a comma list like '0,1,tokens'")
+    .default('all'),
+  PROJECTOR_BATCH_ENTRIES: int(1, 100_000).default(5_000),
+  PROJECTOR_CONSUMER_NAME: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _ only')
+    .default('projector'),
+  PROJECTOR_PROGRESS_INTERVAL_MS: int(100, 3_600_000).default(5_000),
+  PROJECTOR_FAULT: z
+    .string()
+    .regex(/^crash-after-commit:[1-9]\d*$/, "expected 'crash-after-commit:<n>'")
+    .optional(),
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: int(0, 65_535).default(8080),
   API_READY_MAX_LAG_BLOCKS: int(0).default(5),

@@ -1,0 +1,97 @@
+import { writeSync } from 'node:fs';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { createLogger, describeError, isTickstreamError, loadConfig } from '@tickstream/shared';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { crashAfterCommit, type ProjectorConfig, selectPartitions } from './config';
+import { runProjector } from './service';
+
+/**
+ * `tsx projector/src/main.ts`: folds the ledger into Postgres and Redis until SIGINT/SIGTERM.
+ * Exit codes: 0 after a clean stop, 1 on a fatal error (PROJECTION_INVARIANT, CHECKPOINT_CONFLICT, …),
+ * 2 on a bad configuration.
+ */
+async function main(): Promise<void> {
+  const log = createLogger('projector');
+  let cfg: ProjectorConfig;
+  let partitions: number;
+  try {
+    cfg = loadConfig('projector');
+    partitions = selectPartitions(cfg.PROJECTOR_PARTITIONS, cfg.PARTITIONS).length;
+  } catch (err) {
+    log.fatal({ code: 'CONFIG_INVALID' }, describeError(err));
+    process.exit(2);
+  }
+  log.level = cfg.LOG_LEVEL;
+  const controller = new AbortController();
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      log.info({ signal: sig }, 'stopping after the current batch');
+      controller.abort();
+    });
+  }
+  const crashAt = crashAfterCommit(cfg.PROJECTOR_FAULT);
+  let commits = 0;
+
+  const pool = new pg.Pool({ connectionString: cfg.DATABASE_URL, max: partitions + 2 });
+  // An idle client's error (Postgres restarted) must not crash the process; the next query fails and retries.
+  pool.on('error', (err: Error) => log.warn({ err: err.message }, 'postgres idle client error'));
+  const redis = new Redis(cfg.REDIS_URL, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (times) => Math.min(times * 200, 2_000),
+  });
+  redis.on('error', (err: Error) => log.debug({ err: err.message }, 'redis connection error'));
+  await redis.connect().catch((err: Error) => log.warn({ err: err.message }, 'redis unavailable at start'));
+  const nc = await connect({ servers: cfg.NATS_URL, name: 'tickstream-projector' });
+  try {
+    log.info(
+      { stream: cfg.LEDGER_STREAM_PREFIX, chainId: cfg.CHAIN_ID, fault: cfg.PROJECTOR_FAULT },
+      'projector connecting',
+    );
+    await runProjector(
+      {
+        pg: pool,
+        redis,
+        js: jetstream(nc),
+        jsm: await jetstreamManager(nc),
+        log,
+        cfg,
+        ...(crashAt === undefined
+          ? {}
+          : {
+              afterCommit: () => {
+                commits++;
+                if (commits !== crashAt) return;
+                // Synchronous: the logger's buffered writes would die with the process.
+                writeSync(
+                  2,
+                  `${JSON.stringify({ level: 40, commits, msg: 'PROJECTOR_FAULT: SIGKILL after commit, before ack' })}\n`,
+                );
+                process.kill(process.pid, 'SIGKILL');
+              },
+            }),
+      },
+      controller.signal,
+    );
+    log.info('projector stopped');
+  } catch (err) {
+    log.fatal(
+      {
+        code: isTickstreamError(err) ? err.code : 'INTERNAL',
+        details: isTickstreamError(err) ? err.details : {},
+      },
+      describeError(err),
+    );
+    process.exitCode = 1;
+  } finally {
+    await nc.drain().catch(() => undefined);
+    await pool.end().catch(() => undefined);
+    redis.disconnect();
+  }
+}
+
+await main();
+process.exit(process.exitCode ?? 0);

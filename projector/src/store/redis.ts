@@ -1,0 +1,74 @@
+import type { Logger } from '@tickstream/shared';
+import type { Redis } from 'ioredis';
+import type { BatchChanges, PoolRow } from '../apply';
+
+/** Redis keys the projector writes (latest state for the api and push; Postgres stays the truth). */
+export const redisKeys = {
+  pool: (chainId: number, address: string) => `ts:${chainId}:pool:${address}`,
+  checkpoint: (chainId: number, partition: string) => `ts:${chainId}:checkpoint:${partition}`,
+  head: (chainId: number) => `ts:${chainId}:head`,
+};
+
+/** Sets the head to ARGV[2] only when its number (ARGV[1]) is above the stored one: partitions race. */
+const SET_HEAD_IF_HIGHER = `
+local cur = redis.call('GET', KEYS[1])
+if cur then
+  local ok, v = pcall(cjson.decode, cur)
+  if ok and type(v) == 'table' and tonumber(v.number) and tonumber(v.number) >= tonumber(ARGV[1]) then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[2])
+return 1`;
+
+/**
+ * A pool as JSON, the shape the api serves (`PoolDetail`): big integers as decimal strings, `tick` null
+ * until Initialize, plus the block it reflects.
+ *
+ * @example
+ * poolJson(row); // '{"address":"0x…","sqrtPriceX96":"79228…","tick":0,…,"block":{"number":12,"hash":"0x…"}}'
+ */
+export function poolJson(r: PoolRow): string {
+  return JSON.stringify({
+    address: r.address,
+    token0: r.token0,
+    token1: r.token1,
+    fee: r.fee,
+    tickSpacing: r.tickSpacing,
+    sqrtPriceX96: r.sqrtPriceX96.toString(),
+    tick: r.tick,
+    liquidity: r.liquidity.toString(),
+    feeGrowthGlobal0X128: r.feeGrowthGlobal0X128.toString(),
+    feeGrowthGlobal1X128: r.feeGrowthGlobal1X128.toString(),
+    protocolFees: { token0: r.protocolFeesToken0.toString(), token1: r.protocolFeesToken1.toString() },
+    feeProtocol: r.feeProtocol,
+    block: r.block,
+  });
+}
+
+/**
+ * After a batch committed: the latest pool objects, the partition's checkpoint and the head (the highest
+ * applied block of any partition), in one pipeline. A Redis failure is logged and swallowed: Postgres
+ * holds the truth and the next batch writes these keys again.
+ *
+ * @example
+ * await publishBatch(redis, batch, log);
+ */
+export async function publishBatch(redis: Redis | undefined, b: BatchChanges, log: Logger): Promise<boolean> {
+  if (redis === undefined || b.block === null) return false;
+  const p = redis.pipeline();
+  for (const row of b.pools.values()) p.set(redisKeys.pool(b.chainId, row.address), poolJson(row));
+  const block = { number: b.block.number, hash: b.block.hash };
+  p.set(redisKeys.checkpoint(b.chainId, String(b.partition)), JSON.stringify({ seq: b.seq, ...block }));
+  p.eval(SET_HEAD_IF_HIGHER, 1, redisKeys.head(b.chainId), String(block.number), JSON.stringify(block));
+  try {
+    const results = (await p.exec()) ?? [];
+    const failed = results.find(([err]) => err !== null);
+    if (failed !== undefined) throw failed[0];
+    return true;
+  } catch (err) {
+    log.warn(
+      { partition: String(b.partition), block: block.number, err: (err as Error).message },
+      'redis publish failed (Postgres has the batch; the next batch republishes)',
+    );
+    return false;
+  }
+}
