@@ -59,7 +59,8 @@ async function main(): Promise<void> {
     stopping ??= (async () => {
       say('\nstopping…');
       live.abort();
-      for (const s of services.reverse()) await s.stop().catch(() => {});
+      // Front to back would let ingest append while the projector stops: stop readers first, all at once.
+      await Promise.all(services.map((s) => s.stop({ timeoutMs: 5_000 }).catch(() => {})));
       await devnet?.stop().catch(() => {});
       await stack.stop();
       say('stopped');

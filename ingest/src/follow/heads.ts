@@ -40,12 +40,15 @@ export class HeadWatcher {
     while (!signal.aborted) {
       if (this.#latest > after) return this.#latest;
       let timer: NodeJS.Timeout | undefined;
+      let onAbort: (() => void) | undefined;
       await new Promise<void>((resolve) => {
         this.#wake = resolve;
         timer = setTimeout(resolve, this.pollMs);
-        signal.addEventListener('abort', () => resolve(), { once: true });
+        onAbort = () => resolve();
+        signal.addEventListener('abort', onAbort, { once: true });
       });
       clearTimeout(timer);
+      if (onAbort !== undefined) signal.removeEventListener('abort', onAbort);
       this.#wake = null;
       if (!signal.aborted && this.#latest <= after) await this.head(retries);
     }

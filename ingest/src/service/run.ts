@@ -50,9 +50,10 @@ async function loop(
 ): Promise<void> {
   const { FINALITY_DEPTH: depth, RPC_MAX_RETRIES: retries } = deps.cfg;
   let head = await heads.head(retries);
+  const stopped = aborted(signal);
   while (!signal.aborted) {
     if (control !== null) {
-      await Promise.race([control.gate.pass(), aborted(signal)]);
+      await Promise.race([control.gate.pass(), stopped]);
       if (signal.aborted) return;
       control.progress(state.next - 1);
     }
