@@ -2,15 +2,17 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { createLogger, describeError, isTickstreamError, loadConfig } from '@tickstream/shared';
 import pg from 'pg';
 import { connectLedger, ensureStream } from './publish';
-import { createRpcClient } from './rpc';
+import { loadRpcSettings, type RpcSettings, rpcClientOf } from './rpc';
 import { routeContextOf, runIngest } from './service';
 
 /** `tsx ingest/src/main.ts`: runs ingest until SIGINT/SIGTERM. Exit code 1 with a named error otherwise. */
 async function main(): Promise<void> {
   const log = createLogger('ingest');
   let cfg: ReturnType<typeof loadConfig<'ingest'>>;
+  let rpc: RpcSettings;
   try {
     cfg = loadConfig('ingest');
+    rpc = loadRpcSettings();
   } catch (err) {
     log.fatal({ code: 'CONFIG_INVALID' }, describeError(err));
     process.exit(2);
@@ -25,10 +27,12 @@ async function main(): Promise<void> {
     const jsm = await jetstreamManager(nc);
     const target = { prefix: cfg.LEDGER_STREAM_PREFIX, chainId: cfg.CHAIN_ID };
     const stream = await ensureStream(jsm, target);
-    log.info({ stream, rpc: cfg.RPC_URL, startBlock: cfg.START_BLOCK }, 'ingest starting');
+    const client = rpcClientOf(cfg, rpc, log);
+    const providers = client.pool.snapshot().map((p) => p.name);
+    log.info({ stream, rpc: providers, startBlock: cfg.START_BLOCK }, 'ingest starting');
     await runIngest(
       {
-        client: createRpcClient({ url: cfg.RPC_URL, timeoutMs: cfg.RPC_TIMEOUT_MS }),
+        client,
         pg: pool,
         nc,
         jsm,

@@ -1,6 +1,6 @@
 import type { Hex } from '@tickstream/shared';
 import { createdPool, isPoolCreated } from '../route';
-import { type ChainLog, getLogs, type LogFilter, withRetry } from '../rpc';
+import { type ChainLog, getLogs, isRangeTooLarge, type LogFilter, withRetry } from '../rpc';
 import type { IngestDeps } from '../service/deps';
 
 /** A block range or one block by hash. */
@@ -15,6 +15,15 @@ export interface Fetched {
   logs: ChainLog[];
 }
 
+export interface FetchOptions {
+  /** Told each time a question was split because a provider found it too large. */
+  readonly onSplit?: (what: { readonly blocks: number; readonly addresses: number }) => void;
+  /** Told of every range a provider answered (its width and log count). */
+  readonly onAnswer?: (blocks: number, logs: number) => void;
+  /** The width to split a refused range into (at most half of it); default: halves. */
+  readonly rangeBlocks?: () => number;
+}
+
 function lastBlockOf(span: Span): number {
   return 'block' in span ? span.block.number : span.toBlock;
 }
@@ -23,13 +32,55 @@ function filterOf(span: Span, addresses: readonly Hex[]): LogFilter {
   return 'block' in span ? { addresses, block: span.block } : { addresses, ...span };
 }
 
-/** eth_getLogs with the policy's retries. */
-export function fetchLogs(deps: IngestDeps, span: Span, addresses: readonly Hex[]): Promise<ChainLog[]> {
+/**
+ * eth_getLogs with the policy's retries. A provider's "range too large" is not retried as it is:
+ * the range is fetched again in consecutive pieces of at most half its width (`rangeBlocks` when
+ * smaller, so that what one refusal taught is used for the rest), each split again if refused; a
+ * single block is split by address instead. One address over one block still too large is thrown
+ * (retryable). The pieces' logs are joined in order.
+ */
+export async function fetchLogs(
+  deps: IngestDeps,
+  span: Span,
+  addresses: readonly Hex[],
+  opts: FetchOptions = {},
+): Promise<ChainLog[]> {
   const what =
     'block' in span ? `logs of block ${span.block.number}` : `logs ${span.fromBlock}..${span.toBlock}`;
-  return withRetry(deps.log, what, { retries: deps.cfg.RPC_MAX_RETRIES }, () =>
-    getLogs(deps.client, filterOf(span, addresses)),
-  );
+  const blocks = 'block' in span ? 1 : span.toBlock - span.fromBlock + 1;
+  try {
+    const logs = await withRetry(
+      deps.log,
+      what,
+      { retries: deps.cfg.RPC_MAX_RETRIES, retryIf: (err) => !isRangeTooLarge(err) },
+      () => getLogs(deps.client, filterOf(span, addresses)),
+    );
+    opts.onAnswer?.(blocks, logs.length);
+    return logs;
+  } catch (err) {
+    if (!isRangeTooLarge(err)) throw err;
+    if (blocks === 1 && addresses.length < 2) throw err;
+    opts.onSplit?.({ blocks, addresses: addresses.length });
+    deps.log.debug(
+      { what, blocks, addresses: addresses.length },
+      'range too large for the provider; splitting',
+    );
+    if (blocks === 1) {
+      const half = Math.ceil(addresses.length / 2);
+      const a = await fetchLogs(deps, span, addresses.slice(0, half), opts);
+      const b = await fetchLogs(deps, span, addresses.slice(half), opts);
+      return mergeLogs(a, b);
+    }
+    const { fromBlock, toBlock } = span as { fromBlock: number; toBlock: number };
+    const out: ChainLog[] = [];
+    for (let from = fromBlock; from <= toBlock; ) {
+      const width = Math.max(1, Math.min(Math.floor(blocks / 2), opts.rangeBlocks?.() ?? blocks));
+      const to = Math.min(toBlock, from + width - 1);
+      for (const l of await fetchLogs(deps, { fromBlock: from, toBlock: to }, addresses, opts)) out.push(l);
+      from = to + 1;
+    }
+    return out;
+  }
 }
 
 /** The factory's, the position manager's and every known pool's logs over a span. */
@@ -37,11 +88,12 @@ export async function fetchSpan(
   deps: IngestDeps,
   pools: ReadonlyMap<Hex, number>,
   span: Span,
+  opts: FetchOptions = {},
 ): Promise<Fetched> {
   const last = lastBlockOf(span);
   const asked = new Set<Hex>();
   for (const [pool, created] of pools) if (created <= last) asked.add(pool);
-  const logs = await fetchLogs(deps, span, [deps.route.factory, deps.route.positionManager, ...asked]);
+  const logs = await fetchLogs(deps, span, [deps.route.factory, deps.route.positionManager, ...asked], opts);
   return { span, asked, logs };
 }
 
@@ -54,6 +106,7 @@ export async function completeSpan(
   deps: IngestDeps,
   pools: Map<Hex, number>,
   fetched: Fetched,
+  opts: FetchOptions = {},
 ): Promise<Map<Hex, number>> {
   const last = lastBlockOf(fetched.span);
   const missing: Hex[] = [];
@@ -67,7 +120,7 @@ export async function completeSpan(
   }
   const extra = [...missing, ...discovered.keys()];
   if (extra.length > 0) {
-    const more = await fetchLogs(deps, fetched.span, extra);
+    const more = await fetchLogs(deps, fetched.span, extra, opts);
     fetched.logs = mergeLogs(fetched.logs, more);
   }
   for (const [pool, created] of discovered) pools.set(pool, created);

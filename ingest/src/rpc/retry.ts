@@ -5,6 +5,8 @@ export interface RetryOptions {
   readonly baseMs?: number;
   readonly maxMs?: number;
   readonly signal?: AbortSignal;
+  /** Narrows what is retried: a retryable error for which this returns false is thrown at once. */
+  readonly retryIf?: (err: unknown) => boolean;
 }
 
 /**
@@ -26,6 +28,7 @@ export async function withRetry<T>(
       return await fn();
     } catch (err) {
       if (attempt >= opts.retries || !isRetryable(err) || opts.signal?.aborted) throw err;
+      if (opts.retryIf !== undefined && !opts.retryIf(err)) throw err;
       const delay = Math.round(Math.random() * Math.min(max, base * 2 ** attempt));
       log.warn(
         { what, attempt: attempt + 1, delayMs: delay, err: describeError(err) },

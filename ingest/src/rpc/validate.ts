@@ -21,7 +21,9 @@ export interface ChainHeader {
   readonly timestamp: number;
 }
 
-const HEX = /^0x[0-9a-f]*$/;
+const LOWER_HEX = /^0x[0-9a-f]*$/;
+const HEX = /^0x[0-9a-fA-F]*$/;
+const QUANTITY = /^0x[0-9a-fA-F]{1,13}$/;
 
 function fail(what: string, detail: string, raw: unknown): never {
   throw new TickstreamError('RPC_MALFORMED', `${what}: ${detail}`, {
@@ -30,38 +32,44 @@ function fail(what: string, detail: string, raw: unknown): never {
   });
 }
 
+/** A hex string, lowercased (nodes nearly always answer lowercase: tested first, without copying). */
 function hexOf(o: Record<string, unknown>, key: string, what: string, bytes?: number): Hex {
   const v = o[key];
   if (typeof v !== 'string') fail(what, `${key} is missing`, o);
-  const s = v.toLowerCase();
-  if (!HEX.test(s) || (bytes !== undefined && s.length !== 2 + 2 * bytes)) {
-    fail(what, `${key} is not ${bytes === undefined ? '' : `${bytes}-byte `}hex: ${v}`, o);
+  if (bytes === undefined || v.length === 2 + 2 * bytes) {
+    if (LOWER_HEX.test(v)) return v as Hex;
+    if (HEX.test(v)) return v.toLowerCase() as Hex;
   }
-  return s as Hex;
+  return fail(what, `${key} is not ${bytes === undefined ? '' : `${bytes}-byte `}hex: ${v}`, o);
 }
 
 function quantityOf(o: Record<string, unknown>, key: string, what: string): number {
   const v = o[key];
-  if (typeof v !== 'string' || !/^0x[0-9a-fA-F]{1,13}$/.test(v))
-    fail(what, `${key} is not a hex quantity: ${v}`, o);
-  return Number.parseInt(v.slice(2), 16);
+  if (typeof v !== 'string' || !QUANTITY.test(v)) fail(what, `${key} is not a hex quantity: ${v}`, o);
+  return Number(v);
 }
+
+const LOG = 'eth_getLogs returned a malformed log';
 
 /**
  * Checks one raw `eth_getLogs` entry and converts it. Throws RPC_MALFORMED (retryable) naming the field:
  * such a log must never reach the ledger.
  */
 export function parseLog(raw: unknown): ChainLog {
-  const what = 'eth_getLogs returned a malformed log';
+  const what = LOG;
   if (typeof raw !== 'object' || raw === null) fail(what, 'not an object', raw);
   const o = raw as Record<string, unknown>;
   if (o.removed === true) fail(what, 'removed is true (log of an orphaned block)', o);
-  if (!Array.isArray(o.topics) || o.topics.length > 4) fail(what, 'topics is not an array of up to 4', o);
-  const topics = (o.topics as unknown[]).map((t) => {
-    const s = typeof t === 'string' ? t.toLowerCase() : '';
-    if (s.length !== 66 || !HEX.test(s)) fail(what, `topic is not 32-byte hex: ${String(t)}`, o);
-    return s as Hex;
-  });
+  const rawTopics = o.topics;
+  if (!Array.isArray(rawTopics) || rawTopics.length > 4) fail(what, 'topics is not an array of up to 4', o);
+  const topics: Hex[] = new Array(rawTopics.length);
+  for (let i = 0; i < rawTopics.length; i++) {
+    const t: unknown = rawTopics[i];
+    if (typeof t !== 'string' || t.length !== 66 || !HEX.test(t)) {
+      fail(what, `topic is not 32-byte hex: ${String(t)}`, o);
+    }
+    topics[i] = (LOWER_HEX.test(t) ? t : t.toLowerCase()) as Hex;
+  }
   const data = hexOf(o, 'data', what);
   if (data.length % 2 !== 0) fail(what, 'data has an odd number of hex digits', o);
   const ts = o.blockTimestamp;

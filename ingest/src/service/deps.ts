@@ -2,16 +2,16 @@ import type { JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Hex, Logger, ServiceSettings } from '@tickstream/shared';
 import type { Pool } from 'pg';
-import type { PublicClient } from 'viem';
 import type { LedgerTarget, LedgerWriter } from '../publish';
 import type { RouteContext } from '../route';
-import type { ChainHeader } from '../rpc';
+import type { ChainHeader, RpcClient } from '../rpc';
 
 export type IngestSettings = ServiceSettings<'ingest'>;
 
 /** The clients ingest works with; the first argument of every stage that does I/O. */
 export interface IngestDeps {
-  readonly client: PublicClient;
+  /** The RPC providers of the chain, as a pooled viem client (`client.pool` for checked calls). */
+  readonly client: RpcClient;
   readonly pg: Pool;
   readonly nc: NatsConnection;
   readonly jsm: JetStreamManager;

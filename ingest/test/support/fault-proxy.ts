@@ -9,14 +9,16 @@ export interface RpcCall {
 
 /**
  * What to do with one JSON-RPC call: pass it on, answer with an RPC error, fail the whole HTTP
- * request, or pass it on and rewrite its result.
+ * request, delay it, pass it on and rewrite its result, or never answer (`hang`: the HTTP request
+ * stays open until the client gives up or the proxy stops).
  */
 export type Fault =
   | { readonly kind: 'pass' }
   | { readonly kind: 'rpc-error'; readonly message: string }
   | { readonly kind: 'http-error'; readonly status: number }
   | { readonly kind: 'delay'; readonly ms: number }
-  | { readonly kind: 'rewrite'; readonly rewrite: (result: unknown) => unknown };
+  | { readonly kind: 'rewrite'; readonly rewrite: (result: unknown) => unknown }
+  | { readonly kind: 'hang' };
 
 export interface FaultProxy {
   readonly url: string;
@@ -49,6 +51,7 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       if (f.kind !== 'pass' && f.kind !== 'delay') bump(injected, f.kind);
       return f;
     });
+    if (faults.some((f) => f.kind === 'hang')) return; // closed by stop() or by the client
     const delay = Math.max(0, ...faults.map((f) => (f.kind === 'delay' ? f.ms : 0)));
     if (delay > 0) await new Promise((r) => setTimeout(r, delay));
     const httpError = faults.find((f) => f.kind === 'http-error');

@@ -32,6 +32,11 @@ export function loadConfig<S extends ServiceName>(
     for (const name of REQUIRED[service] as readonly SettingName[]) {
       if (parsed.data[name] === undefined) problems.push(`${name}: required by ${service}, but not set`);
     }
+    if (parsed.data.BACKFILL_MAX_LOGS < parsed.data.BACKFILL_TARGET_LOGS) {
+      problems.push(
+        `BACKFILL_MAX_LOGS: must be at least BACKFILL_TARGET_LOGS (${parsed.data.BACKFILL_TARGET_LOGS})`,
+      );
+    }
   }
   if (problems.length > 0 || !parsed.success) {
     throw new TickstreamError(

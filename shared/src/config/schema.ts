@@ -27,6 +27,32 @@ const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
     .min(min, `must be at least ${min}`)
     .max(max, `must be at most ${max}`);
 
+const providerSpec = z.union([
+  url(['http:', 'https:', 'ws:', 'wss:']).transform((u) => ({ url: u })),
+  z
+    .object({
+      url: url(['http:', 'https:', 'ws:', 'wss:']),
+      weight: z.number().positive('weight must be positive').optional(),
+      maxRps: z.number().positive('maxRps must be positive').optional(),
+    })
+    .strict(),
+]);
+
+/** RPC_URLS: a JSON list of `{ url, weight?, maxRps? }` (or of URLs), or comma-separated URLs. */
+const providerList = z.preprocess(
+  (v) => {
+    if (typeof v !== 'string') return v;
+    try {
+      return JSON.parse(v);
+    } catch {
+      return v.includes('://') && !v.trim().startsWith('[') ? v.split(',').map((x) => x.trim()) : v;
+    }
+  },
+  z
+    .array(providerSpec, { message: 'expected a JSON list of { url, weight?, maxRps? }' })
+    .min(1, 'must not be empty'),
+);
+
 /**
  * Every setting of every service, by its environment variable name. Each has a default that fits the
  * local devnet, except the ones a service must be told (see `REQUIRED`). Documented in the README.
@@ -43,6 +69,14 @@ export const settingsSchema = z.object({
   POLL_INTERVAL_MS: int(10, 3_600_000).default(1_000),
   RPC_TIMEOUT_MS: int(100, 600_000).default(10_000),
   RPC_MAX_RETRIES: int(0, 100).default(8),
+  RPC_URLS: providerList.optional(),
+  RPC_HEDGE_MS: int(0, 60_000).default(250),
+  RPC_COOLDOWN_MS: int(0, 3_600_000).default(1_000),
+  RPC_COOLDOWN_MAX_MS: int(0, 86_400_000).default(60_000),
+  RPC_DEMOTE_MS: int(0, 86_400_000).default(300_000),
+  BACKFILL_CONCURRENCY: int(1, 64).default(4),
+  BACKFILL_TARGET_LOGS: int(1, 10_000_000).default(5_000),
+  BACKFILL_MAX_LOGS: int(1, 10_000_000).default(20_000),
   PARTITIONS: int(1, 256).default(4),
   NATS_URL: url(['nats:', 'tls:', 'ws:', 'wss:']).default('nats://127.0.0.1:4222'),
   LEDGER_STREAM_PREFIX: z
@@ -92,6 +126,8 @@ export const settingsSchema = z.object({
     .string()
     .regex(/^crash-after-commit:[1-9]\d*$/, "expected 'crash-after-commit:<n>'")
     .optional(),
+  SNAPSHOT_EVERY_BLOCKS: int(1, 1_000_000).default(32),
+  FINALITY_INTERVAL_MS: int(100, 3_600_000).default(2_000),
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: int(0, 65_535).default(8080),
   API_READY_MAX_LAG_BLOCKS: int(0).default(5),
