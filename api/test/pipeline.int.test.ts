@@ -18,6 +18,7 @@ import {
   waitFor,
 } from '@tickstream/deploy/local';
 import { startService } from '@tickstream/deploy/run';
+import { Redis } from 'ioredis';
 import type { Address, PublicClient } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -30,6 +31,13 @@ import {
 } from './support/chain-oracle';
 
 const SEED = Number(process.env.TEST_SEED ?? 3_000);
+const REDIS_URL = 'redis://127.0.0.1:6379/10';
+
+async function flushRedis(url: string): Promise<void> {
+  const redis = new Redis(url);
+  await redis.flushdb();
+  await redis.quit();
+}
 const TRANSACTIONS = 3_200;
 
 let devnet: RunningDevnet;
@@ -136,7 +144,10 @@ beforeAll(async () => {
     API_PORT: String(apiPort),
     API_READY_MAX_LAG_BLOCKS: '0',
     CONTROL_PLANE: 'none',
+    // A Redis database of its own: a head published by another run (npm start, a bench) must not count.
+    REDIS_URL: REDIS_URL,
   };
+  await flushRedis(REDIS_URL);
   services.push(await startService({ name: 'e2e-ingest', entry: 'ingest/src/main.ts', env }));
   services.push(await startService({ name: 'e2e-projector', entry: 'projector/src/main.ts', env }));
   services.push(
@@ -161,6 +172,7 @@ afterAll(async () => {
   for (const s of services.reverse()) await s.stop().catch(() => {});
   await devnet?.stop();
   await db?.drop();
+  await flushRedis(REDIS_URL);
 });
 
 describe('REST answers equal eth_call on the contracts', () => {

@@ -42,6 +42,15 @@ async function resetStream(natsUrl: string): Promise<void> {
   await nc.close();
 }
 
+/** Each run is a new chain: the previous run's published head and pools must go. */
+async function resetRedis(redisUrl: string, chainId: number): Promise<void> {
+  const { Redis } = await import('ioredis');
+  const redis = new Redis(redisUrl);
+  const keys = await redis.keys(`ts:${chainId}:*`);
+  if (keys.length > 0) await redis.del(...keys);
+  await redis.quit();
+}
+
 async function main(): Promise<void> {
   for (const [what, port] of [
     ['DEVNET_PORT', RPC_PORT],
@@ -78,6 +87,7 @@ async function main(): Promise<void> {
 
     const databaseUrl = await resetDatabase(stack.env.DATABASE_URL.replace(/\/[^/]*$/, '/postgres'));
     await resetStream(stack.env.NATS_URL);
+    await resetRedis(stack.env.REDIS_URL, devnet.chainId);
     const env: Record<string, string> = {
       ...stack.env,
       DATABASE_URL: databaseUrl,
