@@ -51,6 +51,10 @@ const cfg: ProjectorConfig = loadConfig('projector', {
   PARTITIONS: String(PARTITIONS),
   PROJECTOR_CONSUMER_NAME: `bench${Date.now()}`,
   PROJECTOR_BATCH_ENTRIES: String(BATCH),
+  CONTROL_PLANE: 'none',
+  ...(process.env.SNAPSHOT_EVERY_BLOCKS === undefined
+    ? {}
+    : { SNAPSHOT_EVERY_BLOCKS: process.env.SNAPSHOT_EVERY_BLOCKS }),
 });
 const partitions = allPartitions(PARTITIONS);
 const lastSeq = new Map<string, number>();

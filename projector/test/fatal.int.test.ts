@@ -87,27 +87,4 @@ describe('fatal errors stop the projector loudly, with nothing wrong written', (
     const events = await pool.query('SELECT max(block_number) AS n FROM events WHERE chain_id = $1', [CHAIN]);
     expect(events.rows[0].n).toBe('10');
   });
-
-  it('error: a rollback entry is not supported yet: REORG_DETECTED, exit 1', async () => {
-    const { prefix } = await ledgerOf([
-      sealedBlock('tokens', 20, 0, []).seal,
-      {
-        kind: 'rollback',
-        chainId: CHAIN,
-        partition: 'tokens',
-        toBlock: 19,
-        toBlockHash: blockHash(19),
-        reorgId: 'r-1',
-      },
-    ]);
-    const projector = spawnService(
-      'projector/src/main.ts',
-      projectorEnv(CHAIN, prefix, db.url, { PROJECTOR_PARTITIONS: 'tokens' }),
-    );
-    const exit = await projector.exited;
-    expect(exit.code).toBe(1);
-    expect(projector.output()).toContain('REORG_DETECTED');
-    expect(projector.output()).toContain('rollback to block 19 (reorg r-1)');
-    expect(projector.output()).toContain('not supported yet');
-  });
 });

@@ -15,7 +15,12 @@ import {
   type UniswapEvent,
 } from '../fold';
 import { invariantError } from '../fold/invariant';
-import type { PartitionModel, PoolPartitionModel, TokenPartitionModel } from './model';
+import {
+  createPoolEntry,
+  type PartitionModel,
+  type PoolPartitionModel,
+  type TokenPartitionModel,
+} from './model';
 import {
   argsJson,
   type BlockStamp,
@@ -98,7 +103,7 @@ function applyPoolBlock(model: PoolPartitionModel, block: SealedBlock): BlockCha
       case 'PoolCreated': {
         evolveFactory(model.factory, event);
         const state = createPoolState(event);
-        model.pools.set(state.address, { state, createdBlock: event.log.blockNumber });
+        model.pools.set(state.address, createPoolEntry(state, out.block));
         touched.add(state.address);
         out.events.push(eventRow(event, entry.txHash, state.address));
         break;
@@ -129,14 +134,24 @@ function applyPoolBlock(model: PoolPartitionModel, block: SealedBlock): BlockCha
       }
     }
   }
+  const n = out.block.number;
   for (const address of touched) {
     const pool = model.pools.get(address)!;
     const changes = takeChanges(pool.state);
-    if (changes.pool) out.pools.push(poolRow(pool, out.block));
-    for (const tick of changes.ticks)
-      out.ticks.push(tickRow(address, tick, pool.state.ticks.get(tick), out.block));
-    for (const key of changes.positions)
+    if (changes.pool) {
+      pool.block = out.block;
+      out.pools.push(poolRow(pool, out.block));
+    }
+    for (const tick of changes.ticks) {
+      const info = pool.state.ticks.get(tick);
+      if (info === undefined) pool.tickBlocks.delete(tick);
+      else pool.tickBlocks.set(tick, n);
+      out.ticks.push(tickRow(address, tick, info, out.block));
+    }
+    for (const key of changes.positions) {
+      pool.positionBlocks.set(key, n);
       out.positions.push(positionRow(address, pool.state.positions.get(key)!, out.block));
+    }
   }
   return { ...out, skipped };
 }
@@ -173,8 +188,13 @@ function applyTokenBlock(model: TokenPartitionModel, block: SealedBlock): BlockC
   for (const id of takeTokenChanges(model.tokens)) {
     const live = tokens.get(id);
     const gone = burned.get(id);
-    if (live !== undefined) out.nfts.push(nftRow(id, live, false, out.block));
-    else if (gone !== undefined) out.nfts.push(nftRow(id, gone, true, out.block));
+    if (live !== undefined) {
+      model.tokenBlocks.set(id, out.block.number);
+      out.nfts.push(nftRow(id, live, false, out.block));
+    } else {
+      model.tokenBlocks.delete(id);
+      if (gone !== undefined) out.nfts.push(nftRow(id, gone, true, out.block));
+    }
   }
   return { ...out, skipped };
 }

@@ -3,3 +3,4 @@ export * from './accumulate';
 export * from './apply-block';
 export * from './model';
 export * from './rows';
+export * from './snapshot';

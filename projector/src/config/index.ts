@@ -1,5 +1,4 @@
 import { type ServiceSettings, TickstreamError } from '@tickstream/shared';
-import { z } from 'zod';
 
 /** The projector's settings: the shared schema (PROJECTOR_* settings included). */
 export type ProjectorConfig = ServiceSettings<'projector'>;

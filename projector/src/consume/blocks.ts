@@ -85,6 +85,11 @@ export class BlockAssembler {
     }
   }
 
+  /** Marks entries up to `seq` as seen without feeding them (a caller that handled them itself). */
+  skipTo(seq: number): void {
+    if (seq > this.#lastSeq) this.#lastSeq = seq;
+  }
+
   /** True when logs are waiting for their seal. */
   get midBlock(): boolean {
     return this.#pending.length > 0;

@@ -20,6 +20,32 @@ export interface FeedOptions {
   readonly afterSeq: number;
   /** Most entries to gather before handing a batch over during catch-up. */
   readonly maxBatchEntries: number;
+  /**
+   * Near the head (at most `cutWithinEntries` entries of the partition left in the stream), a batch
+   * also ends at the first block of each window of `snapshotEvery` blocks, so that the snapshots written
+   * at batch ends land on those blocks (and a rewind replays little). Far behind, batches stay large.
+   */
+  readonly snapshotEvery?: number;
+  readonly cutWithinEntries?: number;
+  /** The checkpoint's block (where the first window starts). */
+  readonly afterBlock?: number | null;
+}
+
+/**
+ * Pure: whether a block unit ends the batch because it is the first of a new window of `every` blocks
+ * after `prev` (the previous unit's block), near the head (`pending <= within`).
+ *
+ * @example
+ * cutsBatch(63, 64, 32, 10, 100) === true; cutsBatch(64, 65, 32, 10, 100) === false; cutsBatch(63, 64, 32, 500, 100) === false
+ */
+export function cutsBatch(
+  prev: number | null,
+  block: number,
+  every: number,
+  pending: number,
+  within: number,
+): boolean {
+  return prev !== null && pending <= within && Math.floor(block / every) > Math.floor(prev / every);
 }
 
 /** What the feed knows about a batch it hands over. */
@@ -120,16 +146,24 @@ export async function runFeed(
   let batch: Unit[] = [];
   let entries = 0;
   let lastUnitMsg: JsMsg | null = null;
+  let prevBlock = opts.afterBlock ?? null;
   try {
     for await (const m of messages) {
       const units = asm.push(m.seq, decodeEntry(m.data));
       entries++;
+      const pending = m.info.pending;
+      let cut = false;
       if (units.length > 0) {
-        for (const u of units) batch.push(u);
+        for (const u of units) {
+          batch.push(u);
+          const n = u.kind === 'block' ? u.seal.blockNumber : u.entry.toBlock;
+          if (opts.snapshotEvery !== undefined && u.kind === 'block')
+            cut ||= cutsBatch(prevBlock, n, opts.snapshotEvery, pending, opts.cutWithinEntries ?? 0);
+          prevBlock = n;
+        }
         lastUnitMsg = m;
       }
-      const pending = m.info.pending;
-      if (batch.length > 0 && (pending === 0 || entries >= opts.maxBatchEntries)) {
+      if (batch.length > 0 && (pending === 0 || entries >= opts.maxBatchEntries || cut)) {
         await handle(batch, { entries, pending });
         lastUnitMsg?.ack();
         batch = [];

@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
 import type { ProjectorConfig } from '../config';
 import type { FeedTarget } from '../consume';
+import type { SnapshotCache } from '../store/snapshot-cache';
 
 /** The clients the projector works with; the first argument of every stage that does I/O. */
 export interface ProjectorDeps {
@@ -17,6 +18,8 @@ export interface ProjectorDeps {
   readonly cfg: ProjectorConfig;
   /** Called after every commit of any partition, before its ack (the PROJECTOR_FAULT hook; tests). */
   readonly afterCommit?: () => void;
+  /** The snapshots this process wrote, kept in memory for rewinds (`runProjector` makes one). */
+  readonly snapshots?: SnapshotCache;
 }
 
 /**

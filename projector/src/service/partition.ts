@@ -5,9 +5,36 @@ import {
   type RollbackEntry,
   TickstreamError,
 } from '@tickstream/shared';
-import { accumulate, applyBlock, type BatchChanges, createBatch, type PartitionModel } from '../apply';
-import { type BatchInfo, resetConsumer, runFeed, type Unit } from '../consume';
-import { loadPartition, publishBatch, writeBatch } from '../store';
+import {
+  accumulate,
+  applyBlock,
+  type BatchChanges,
+  cloneModel,
+  createBatch,
+  type PartitionModel,
+} from '../apply';
+import {
+  actionFor,
+  type BatchInfo,
+  marksAfter,
+  type ReorgMarks,
+  type Rollback,
+  resetConsumer,
+  runFeed,
+  type SealedBlock,
+  type Unit,
+} from '../consume';
+import { Gate } from '../control/gate';
+import { type RewindResult, rewindPartition } from '../rewind/rewind';
+import {
+  crossesSnapshot,
+  loadPartition,
+  packSnapshot,
+  passRollback,
+  publishBatch,
+  type SnapshotWrite,
+  writeBatch,
+} from '../store';
 import { feedTarget, type ProjectorDeps } from './deps';
 import { Progress } from './progress';
 
@@ -19,7 +46,7 @@ class ReloadNeeded extends Error {}
 
 /**
  * True for errors that must stop the partition (non-retryable TickstreamErrors: PROJECTION_INVARIANT,
- * CHECKPOINT_CONFLICT, LEDGER_MALFORMED, REORG_DETECTED): wrong state must never be written.
+ * CHECKPOINT_CONFLICT, LEDGER_MALFORMED): wrong state must never be written.
  *
  * @example isFatal(new TickstreamError('PROJECTION_INVARIANT', '…')) === true
  */
@@ -27,130 +54,333 @@ export function isFatal(err: unknown): boolean {
   return isTickstreamError(err) && !err.retryable;
 }
 
-/**
- * Rewinds a partition to a rollback entry's block. Reorg handling is a later issue: until then a
- * rollback stops the partition loudly. It fits here: the batch before it is committed first, history
- * rows carry block_hash and status, and the model is rebuilt by `loadPartition` afterwards.
- */
-async function rewind(_deps: ProjectorDeps, partition: Partition, entry: RollbackEntry): Promise<never> {
-  throw new TickstreamError(
-    'REORG_DETECTED',
-    `partition ${partition}: rollback to block ${entry.toBlock} (reorg ${entry.reorgId}) in the ledger; ` +
-      'rewinding a projection is not supported yet',
-    { details: { toBlock: entry.toBlock, toBlockHash: entry.toBlockHash, reorgId: entry.reorgId } },
-  );
-}
-
-/** State of one run of a partition between two (re)loads. */
+/** A partition's state between two (re)loads: the model, where it is committed, its reorg marks. */
 interface Run {
-  readonly model: PartitionModel;
+  model: PartitionModel;
   checkpointSeq: number | null;
+  checkpointBlock: number | null;
+  marks: ReorgMarks;
 }
 
-/** Writes one batch; returns true when it advanced the checkpoint. */
-async function commit(deps: ProjectorDeps, run: Run, batch: BatchChanges, counter: { commits: number }) {
-  const result = await writeBatch(deps.pg, batch, run.checkpointSeq);
-  counter.commits++;
-  deps.afterCommit?.();
-  if (result.status === 'advanced') {
-    run.checkpointSeq = batch.seq;
-    await publishBatch(deps.redis, batch, deps.log);
-    return;
-  }
-  if (result.current.seq === batch.seq) {
-    deps.log.info({ partition: String(batch.partition), seq: batch.seq }, 'batch already applied, skipped');
-    run.checkpointSeq = batch.seq;
-    return;
-  }
-  throw new ReloadNeeded(`checkpoint at ${result.current.seq} is ahead of this batch (${batch.seq})`);
-}
+/** Called after each handled batch (status, progress). */
+export type BatchListener = (runner: PartitionRunner, info: BatchInfo) => void;
 
-async function handleUnits(
-  deps: ProjectorDeps,
-  run: Run,
-  units: Unit[],
-  counter: { commits: number },
-): Promise<BatchChanges> {
-  const { model } = run;
-  let batch = createBatch(model.chainId, model.partition);
-  for (const unit of units) {
-    if (unit.kind === 'rollback') {
-      if (batch.blocks > 0) await commit(deps, run, batch, counter);
-      batch = createBatch(model.chainId, model.partition);
-      await rewind(deps, model.partition, unit.entry);
-      continue;
+/**
+ * One partition of this process: loads its checkpoint and model, points its durable consumer right
+ * after the checkpoint, then folds and commits batch after batch (acks after each commit), every
+ * `SNAPSHOT_EVERY_BLOCKS` blocks with a snapshot of the model in the same transaction. Rollback entries
+ * in the stream rewind it (`rewindPartition`), or are passed when the partition already rewound for
+ * that reorg by the coordinator's command; after such a command it skips the orphaned fork's blocks
+ * until the reorg's rollback entry. The control plane parks it between batches (`park`), rewinds it
+ * (`adopt`) and lets it go on (`resume`). Retryable failures (Postgres, NATS) reload the partition and
+ * go on; fatal ones (PROJECTION_INVARIANT, CHECKPOINT_CONFLICT, malformed ledger) reject `run`.
+ *
+ * @example
+ * const runner = new PartitionRunner(deps, 2);
+ * const running = runner.run(controller.signal);
+ * await runner.park(); // … rewind …
+ * runner.resume();
+ */
+export class PartitionRunner {
+  readonly gate = new Gate();
+  readonly partition: Partition;
+  /** The committed checkpoint block (null before the first commit or load). */
+  block: number | null = null;
+  /** Entries of this partition still in the stream after the last batch. */
+  pending = 0;
+  /** Blocks skipped as orphaned (skip marker) since start. */
+  skipped = 0;
+  #commits = 0;
+  #run: Run | null = null;
+  #feed: AbortController | null = null;
+  #wake: (() => void) | null = null;
+  readonly #progress: Progress;
+  /** Entries left in the stream under which the partition counts as near the head (snapshots, batch cuts). */
+  readonly #nearHead: number;
+
+  constructor(
+    private readonly deps: ProjectorDeps,
+    partition: Partition,
+    private readonly onBatch?: BatchListener,
+  ) {
+    this.partition = partition;
+    this.#progress = new Progress(deps.log, String(partition), deps.cfg.PROJECTOR_PROGRESS_INTERVAL_MS);
+    this.#nearHead = 2 * deps.cfg.PROJECTOR_BATCH_ENTRIES;
+  }
+
+  /** The partition's reorg marks as this process holds them (null before the first load). */
+  get marks(): ReorgMarks | null {
+    return this.#run?.marks ?? null;
+  }
+
+  /** Stops taking new batches: resolves once the current one is committed and acked and the feed closed. */
+  park(): Promise<void> {
+    const parked = this.gate.suspend();
+    this.#feed?.abort();
+    this.#wake?.();
+    return parked;
+  }
+
+  resume(): void {
+    this.gate.resume();
+  }
+
+  /** After a rewind of this (parked) partition: go on from its result (or reload when it did nothing). */
+  adopt(result: RewindResult): void {
+    if (result.model === null || result.checkpoint === null) {
+      this.#run = null;
+      return;
     }
-    accumulate(batch, applyBlock(model, unit));
+    this.#run = {
+      model: result.model,
+      checkpointSeq: result.checkpoint.seq,
+      checkpointBlock: result.checkpoint.blockNumber,
+      marks: result.marks,
+    };
+    this.block = result.checkpoint.blockNumber;
   }
-  if (batch.blocks > 0) await commit(deps, run, batch, counter);
-  return batch;
+
+  /** Runs until `signal` aborts (parks in between when asked). Rejects on a fatal error. */
+  async run(signal: AbortSignal): Promise<void> {
+    const { deps } = this;
+    const { cfg, log } = deps;
+    const name = String(this.partition);
+    const target = feedTarget(cfg, this.partition);
+    const stop = () => {
+      this.#feed?.abort();
+      this.#wake?.();
+      this.gate.interrupt();
+    };
+    signal.addEventListener('abort', stop, { once: true });
+    let attempts = 0;
+    try {
+      while (!signal.aborted) {
+        await this.gate.pass();
+        if (signal.aborted) break;
+        const commitsBefore = this.#commits;
+        try {
+          const run = this.#run ?? (await this.#load());
+          this.#run = run;
+          const afterSeq = run.checkpointSeq ?? 0;
+          const consumer = await resetConsumer(deps.jsm, target, afterSeq);
+          if (this.gate.suspended) continue;
+          log.info(
+            {
+              partition: name,
+              durable: target.durable,
+              consumer,
+              afterSeq,
+              block: run.checkpointBlock,
+              skip: run.marks.skip,
+            },
+            'partition starting after its checkpoint',
+          );
+          const feed = new AbortController();
+          this.#feed = feed;
+          await runFeed(
+            deps.js,
+            target,
+            {
+              afterSeq,
+              maxBatchEntries: cfg.PROJECTOR_BATCH_ENTRIES,
+              snapshotEvery: cfg.SNAPSHOT_EVERY_BLOCKS,
+              cutWithinEntries: this.#nearHead,
+              afterBlock: run.checkpointBlock,
+            },
+            log,
+            async (units: Unit[], info: BatchInfo) => {
+              this.pending = info.pending;
+              const batch = await this.#handle(run, units);
+              this.#progress.record(info.entries, batch.blocks, info.pending, batch.block?.number);
+              this.onBatch?.(this, info);
+              attempts = 0;
+            },
+            feed.signal,
+          );
+          this.#feed = null;
+          if (feed.signal.aborted) continue; // parked, or stopping
+          throw new TickstreamError('LEDGER_ERROR', 'the consumer stopped delivering', { retryable: true });
+        } catch (err) {
+          this.#feed = null;
+          this.#run = null; // the model may be half-way through a block: reload it
+          if (err instanceof ReloadNeeded) {
+            log.warn({ partition: name, reason: err.message }, 'reloading the partition from Postgres');
+            continue;
+          }
+          if (isFatal(err)) throw err;
+          if (this.#commits === commitsBefore) attempts++;
+          if (attempts >= MAX_ATTEMPTS) throw err;
+          const delay = Math.min(5_000, 100 * 2 ** attempts);
+          log.warn(
+            { partition: name, attempt: attempts, delayMs: delay, err: describeError(err) },
+            'partition failed, reloading',
+          );
+          await this.#sleep(delay);
+        }
+      }
+    } finally {
+      signal.removeEventListener('abort', stop);
+      this.gate.release();
+    }
+  }
+
+  async #load(): Promise<Run> {
+    const { checkpoint, marks, model } = await loadPartition(
+      this.deps.pg,
+      this.deps.cfg.CHAIN_ID,
+      this.partition,
+    );
+    this.block = checkpoint?.blockNumber ?? null;
+    return {
+      model,
+      checkpointSeq: checkpoint?.seq ?? null,
+      checkpointBlock: checkpoint?.blockNumber ?? null,
+      marks,
+    };
+  }
+
+  /** A delay that `park` and the stop signal cut short. */
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.#wake = () => {
+        this.#wake = null;
+        done();
+      };
+    });
+  }
+
+  /** Folds and commits one batch of units: blocks in transactions, rollbacks between them. */
+  async #handle(run: Run, units: Unit[]): Promise<BatchChanges> {
+    const chainId = this.deps.cfg.CHAIN_ID;
+    let batch = createBatch(chainId, this.partition);
+    let last = batch;
+    for (const unit of units) {
+      const action = actionFor(run.marks, unit);
+      if (action === 'apply') {
+        accumulate(batch, applyBlock(run.model, unit as SealedBlock));
+        continue;
+      }
+      if (action === 'skip') {
+        this.skipped++;
+        continue;
+      }
+      if (batch.blocks > 0) {
+        await this.#commit(run, batch);
+        last = batch;
+      }
+      batch = createBatch(chainId, this.partition);
+      const rollback = unit as Rollback;
+      if (action === 'pass') await this.#pass(run, rollback);
+      else await this.#rewind(run, rollback.entry, rollback.seq);
+    }
+    if (batch.blocks > 0) {
+      await this.#commit(run, batch);
+      last = batch;
+    }
+    return last;
+  }
+
+  /** A rollback entry of a reorg this partition already rewound for: the checkpoint moves past it. */
+  async #pass(run: Run, unit: Rollback): Promise<void> {
+    const marks = marksAfter(run.marks, unit);
+    const moved = await passRollback(
+      this.deps.pg,
+      this.deps.cfg.CHAIN_ID,
+      this.partition,
+      run.checkpointSeq,
+      unit.seq,
+      marks,
+    );
+    if (moved) run.checkpointSeq = unit.seq;
+    run.marks = marks;
+    this.deps.log.info(
+      {
+        partition: String(this.partition),
+        reorgId: unit.entry.reorgId,
+        toBlock: unit.entry.toBlock,
+        seq: unit.seq,
+        skipped: this.skipped,
+      },
+      'rollback entry passed: already rewound for this reorg',
+    );
+  }
+
+  /** Any other rollback entry: rewind to its block, the replay ending at the entry. */
+  async #rewind(run: Run, entry: RollbackEntry, seq: number): Promise<void> {
+    const r = await rewindPartition(this.deps, this.partition, entry.toBlock, entry.reorgId, {
+      untilSeq: seq,
+      toBlockHash: entry.toBlockHash,
+    });
+    if (r.model === null || r.checkpoint === null) {
+      throw new ReloadNeeded(`rollback ${entry.reorgId} was already applied by another run`);
+    }
+    run.model = r.model;
+    run.checkpointSeq = r.checkpoint.seq;
+    run.checkpointBlock = r.checkpoint.blockNumber;
+    run.marks = r.marks;
+    this.block = r.checkpoint.blockNumber;
+    this.#commits++;
+    this.deps.log.info(
+      {
+        partition: String(this.partition),
+        reorgId: entry.reorgId,
+        toBlock: entry.toBlock,
+        ms: Math.round(r.ms),
+      },
+      'rollback entry in the stream: partition rewound',
+    );
+  }
+
+  /**
+   * Writes one batch, with a snapshot when it crosses a multiple of SNAPSHOT_EVERY_BLOCKS near the head
+   * (far behind, a snapshot would be pruned before any reorg could need it: only its cost would stay).
+   */
+  async #commit(run: Run, batch: BatchChanges): Promise<void> {
+    const { deps } = this;
+    const block = batch.block!;
+    const snapshot: SnapshotWrite | undefined =
+      this.pending <= this.#nearHead &&
+      crossesSnapshot(run.checkpointBlock, block.number, deps.cfg.SNAPSHOT_EVERY_BLOCKS)
+        ? {
+            blockNumber: block.number,
+            blockHash: block.hash,
+            seq: batch.seq,
+            state: await packSnapshot(run.model),
+          }
+        : undefined;
+    const kept = snapshot !== undefined && deps.snapshots !== undefined ? cloneModel(run.model) : null;
+    const result = await writeBatch(deps.pg, batch, run.checkpointSeq, snapshot);
+    this.#commits++;
+    deps.afterCommit?.();
+    if (result.status === 'advanced' && kept !== null) deps.snapshots?.put(this.partition, snapshot!, kept);
+    if (result.status === 'advanced') {
+      run.checkpointSeq = batch.seq;
+      run.checkpointBlock = block.number;
+      this.block = block.number;
+      await publishBatch(deps.redis, batch, deps.log);
+      return;
+    }
+    if (result.current.seq === batch.seq) {
+      deps.log.info({ partition: String(batch.partition), seq: batch.seq }, 'batch already applied, skipped');
+      run.checkpointSeq = batch.seq;
+      run.checkpointBlock = block.number;
+      return;
+    }
+    throw new ReloadNeeded(`checkpoint at ${result.current.seq} is ahead of this batch (${batch.seq})`);
+  }
 }
 
 /**
- * Runs one partition until `signal` aborts: loads its checkpoint and model from Postgres, points its
- * durable consumer right after the checkpoint, then folds and commits batch after batch (acks after each
- * commit). Retryable failures (Postgres, NATS) reload the partition and go on; fatal ones
- * (PROJECTION_INVARIANT, CHECKPOINT_CONFLICT, malformed ledger, rollback) reject.
+ * Runs one partition until `signal` aborts (see `PartitionRunner`).
  *
  * @example
  * await runPartition(deps, 2, controller.signal);
  */
-export async function runPartition(
-  deps: ProjectorDeps,
-  partition: Partition,
-  signal: AbortSignal,
-): Promise<void> {
-  const { cfg, log } = deps;
-  const name = String(partition);
-  const target = feedTarget(cfg, partition);
-  const progress = new Progress(log, name, cfg.PROJECTOR_PROGRESS_INTERVAL_MS);
-  const counter = { commits: 0 };
-  let attempts = 0;
-  while (!signal.aborted) {
-    const commitsBefore = counter.commits;
-    try {
-      const { checkpoint, model } = await loadPartition(deps.pg, cfg.CHAIN_ID, partition);
-      const run: Run = { model, checkpointSeq: checkpoint?.seq ?? null };
-      const afterSeq = checkpoint?.seq ?? 0;
-      const consumer = await resetConsumer(deps.jsm, target, afterSeq);
-      log.info(
-        {
-          partition: name,
-          durable: target.durable,
-          consumer,
-          afterSeq,
-          block: checkpoint?.blockNumber ?? null,
-        },
-        'partition starting after its checkpoint',
-      );
-      await runFeed(
-        deps.js,
-        target,
-        { afterSeq, maxBatchEntries: cfg.PROJECTOR_BATCH_ENTRIES },
-        log,
-        async (units: Unit[], info: BatchInfo) => {
-          const batch = await handleUnits(deps, run, units, counter);
-          progress.record(info.entries, batch.blocks, info.pending, batch.block?.number);
-          attempts = 0;
-        },
-        signal,
-      );
-      if (!signal.aborted)
-        throw new TickstreamError('LEDGER_ERROR', 'the consumer stopped delivering', { retryable: true });
-    } catch (err) {
-      if (err instanceof ReloadNeeded) {
-        log.warn({ partition: name, reason: err.message }, 'reloading the partition from Postgres');
-        continue;
-      }
-      if (isFatal(err)) throw err;
-      if (counter.commits === commitsBefore) attempts++;
-      if (attempts >= MAX_ATTEMPTS) throw err;
-      const delay = Math.min(5_000, 100 * 2 ** attempts);
-      log.warn(
-        { partition: name, attempt: attempts, delayMs: delay, err: describeError(err) },
-        'partition failed, reloading',
-      );
-      await new Promise((resolve) => setTimeout(resolve, delay));
-    }
-  }
+export function runPartition(deps: ProjectorDeps, partition: Partition, signal: AbortSignal): Promise<void> {
+  return new PartitionRunner(deps, partition).run(signal);
 }

@@ -1,9 +1,10 @@
 import type { Partition } from '@tickstream/shared';
 import type { Pool, PoolClient } from 'pg';
-import { createPartitionModel, type PartitionModel, type PoolEntry } from '../apply';
+import { createPartitionModel, createPoolEntry, type PartitionModel, type PoolEntry } from '../apply';
+import type { ReorgMarks } from '../consume/marks';
 import { createPoolState, type Hex, positionKey, takeChanges } from '../fold';
 import { flipTick } from '../math';
-import { type Checkpoint, readCheckpoint } from './checkpoint';
+import { type Checkpoint, readCheckpointState } from './checkpoint';
 
 interface PoolTableRow {
   address: Hex;
@@ -21,6 +22,8 @@ interface PoolTableRow {
   protocol_fees_token1: string;
   fee_protocol: number;
   observation_cardinality_next: number;
+  block_number: string;
+  block_hash: Hex;
 }
 
 interface TickTableRow {
@@ -30,6 +33,7 @@ interface TickTableRow {
   liquidity_net: string;
   fee_growth_outside0_x128: string;
   fee_growth_outside1_x128: string;
+  block_number: string;
 }
 
 interface PositionTableRow {
@@ -42,6 +46,7 @@ interface PositionTableRow {
   fee_growth_inside1_last_x128: string;
   tokens_owed0: string;
   tokens_owed1: string;
+  block_number: string;
 }
 
 interface NftTableRow {
@@ -51,6 +56,7 @@ interface NftTableRow {
   tick_lower: number | null;
   tick_upper: number | null;
   liquidity: string;
+  block_number: string;
 }
 
 function poolEntry(r: PoolTableRow): PoolEntry {
@@ -73,7 +79,7 @@ function poolEntry(r: PoolTableRow): PoolEntry {
   state.protocolFees.token1 = BigInt(r.protocol_fees_token1);
   state.feeProtocol = r.fee_protocol;
   state.observationCardinalityNext = r.observation_cardinality_next;
-  return { state, createdBlock };
+  return createPoolEntry(state, { number: Number(r.block_number), hash: r.block_hash }, createdBlock);
 }
 
 /**
@@ -92,11 +98,12 @@ export async function loadModel(
   const model = createPartitionModel(chainId, partition);
   if (model.kind === 'tokens') {
     const { rows } = await pg.query<NftTableRow>(
-      `SELECT token_id, owner, pool, tick_lower, tick_upper, liquidity FROM nft_positions
+      `SELECT token_id, owner, pool, tick_lower, tick_upper, liquidity, block_number FROM nft_positions
         WHERE chain_id = $1 AND NOT burned`,
       [chainId],
     );
     for (const r of rows) {
+      model.tokenBlocks.set(BigInt(r.token_id), Number(r.block_number));
       model.tokens.tokens.set(BigInt(r.token_id), {
         owner: r.owner,
         pool: r.pool,
@@ -110,7 +117,7 @@ export async function loadModel(
   const pools = await pg.query<PoolTableRow>(
     `SELECT address, token0, token1, fee, tick_spacing, created_block, sqrt_price_x96, tick, liquidity,
             fee_growth_global0_x128, fee_growth_global1_x128, protocol_fees_token0, protocol_fees_token1,
-            fee_protocol, observation_cardinality_next
+            fee_protocol, observation_cardinality_next, block_number, block_hash
        FROM pools WHERE chain_id = $1 AND partition = $2`,
     [chainId, String(partition)],
   );
@@ -123,12 +130,14 @@ export async function loadModel(
   const addresses = [...model.pools.keys()];
   if (addresses.length === 0) return model;
   const ticks = await pg.query<TickTableRow>(
-    `SELECT pool, tick, liquidity_gross, liquidity_net, fee_growth_outside0_x128, fee_growth_outside1_x128
+    `SELECT pool, tick, liquidity_gross, liquidity_net, fee_growth_outside0_x128, fee_growth_outside1_x128,
+            block_number
        FROM ticks WHERE chain_id = $1 AND pool = ANY($2::text[])`,
     [chainId, addresses],
   );
   for (const r of ticks.rows) {
-    const { state } = model.pools.get(r.pool)!;
+    const { state, tickBlocks } = model.pools.get(r.pool)!;
+    tickBlocks.set(r.tick, Number(r.block_number));
     state.ticks.set(r.tick, {
       liquidityGross: BigInt(r.liquidity_gross),
       liquidityNet: BigInt(r.liquidity_net),
@@ -140,13 +149,15 @@ export async function loadModel(
   }
   const positions = await pg.query<PositionTableRow>(
     `SELECT pool, owner, tick_lower, tick_upper, liquidity, fee_growth_inside0_last_x128,
-            fee_growth_inside1_last_x128, tokens_owed0, tokens_owed1
+            fee_growth_inside1_last_x128, tokens_owed0, tokens_owed1, block_number
        FROM positions WHERE chain_id = $1 AND pool = ANY($2::text[])`,
     [chainId, addresses],
   );
   for (const r of positions.rows) {
-    const { state } = model.pools.get(r.pool)!;
-    state.positions.set(positionKey(r.owner, r.tick_lower, r.tick_upper), {
+    const { state, positionBlocks } = model.pools.get(r.pool)!;
+    const key = positionKey(r.owner, r.tick_lower, r.tick_upper);
+    positionBlocks.set(key, Number(r.block_number));
+    state.positions.set(key, {
       owner: r.owner,
       tickLower: r.tick_lower,
       tickUpper: r.tick_upper,
@@ -161,9 +172,10 @@ export async function loadModel(
   return model;
 }
 
-/** A partition as it was committed: its checkpoint (null before the first commit) and its model. */
+/** A partition as it was committed: its checkpoint (null before the first commit), reorg marks and model. */
 export interface LoadedPartition {
   readonly checkpoint: Checkpoint | null;
+  readonly marks: ReorgMarks;
   readonly model: PartitionModel;
 }
 
@@ -182,10 +194,10 @@ export async function loadPartition(
   const c = await pg.connect();
   try {
     await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    const checkpoint = await readCheckpoint(c, chainId, partition);
+    const { checkpoint, marks } = await readCheckpointState(c, chainId, partition);
     const model = await loadModel(c, chainId, partition);
     await c.query('COMMIT');
-    return { checkpoint, model };
+    return { checkpoint, marks, model };
   } catch (err) {
     await c.query('ROLLBACK').catch(() => undefined);
     throw err;

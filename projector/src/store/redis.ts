@@ -1,6 +1,7 @@
-import type { Logger } from '@tickstream/shared';
+import type { Logger, Partition } from '@tickstream/shared';
 import type { Redis } from 'ioredis';
 import type { BatchChanges, PoolRow } from '../apply';
+import type { Checkpoint } from './checkpoint';
 
 /** Redis keys the projector writes (latest state for the api and push; Postgres stays the truth). */
 export const redisKeys = {
@@ -68,6 +69,64 @@ export async function publishBatch(redis: Redis | undefined, b: BatchChanges, lo
     log.warn(
       { partition: String(b.partition), block: block.number, err: (err as Error).message },
       'redis publish failed (Postgres has the batch; the next batch republishes)',
+    );
+    return false;
+  }
+}
+
+/** Lowers the head to ARGV[2] when the stored one is above block ARGV[1] (a rewind below it). */
+const LOWER_HEAD = `
+local cur = redis.call('GET', KEYS[1])
+if cur then
+  local ok, v = pcall(cjson.decode, cur)
+  if ok and type(v) == 'table' and tonumber(v.number) and tonumber(v.number) <= tonumber(ARGV[1]) then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[2])
+return 1`;
+
+/** What a rewind changed that Redis mirrors. */
+export interface RewindPublish {
+  readonly chainId: number;
+  readonly partition: Partition;
+  readonly checkpoint: Checkpoint;
+  /** Pools whose latest row was rewritten. */
+  readonly pools: readonly PoolRow[];
+  /** Pools that did not exist at the target block. */
+  readonly deletedPools: readonly string[];
+}
+
+/**
+ * After a rewind committed: the rewritten pools (deleted ones removed), the partition's checkpoint,
+ * and the head lowered to the checkpoint when it was above it. Failures are logged and swallowed, like
+ * `publishBatch`.
+ *
+ * @example
+ * await publishRewind(redis, { chainId, partition: 0, checkpoint, pools, deletedPools: [] }, log);
+ */
+export async function publishRewind(
+  redis: Redis | undefined,
+  r: RewindPublish,
+  log: Logger,
+): Promise<boolean> {
+  if (redis === undefined) return false;
+  const p = redis.pipeline();
+  for (const row of r.pools) p.set(redisKeys.pool(r.chainId, row.address), poolJson(row));
+  for (const address of r.deletedPools) p.del(redisKeys.pool(r.chainId, address));
+  const block = { number: r.checkpoint.blockNumber, hash: r.checkpoint.blockHash };
+  p.set(
+    redisKeys.checkpoint(r.chainId, String(r.partition)),
+    JSON.stringify({ seq: r.checkpoint.seq, ...block }),
+  );
+  p.eval(LOWER_HEAD, 1, redisKeys.head(r.chainId), String(block.number), JSON.stringify(block));
+  try {
+    const results = (await p.exec()) ?? [];
+    const failed = results.find(([err]) => err !== null);
+    if (failed !== undefined) throw failed[0];
+    return true;
+  } catch (err) {
+    log.warn(
+      { partition: String(r.partition), block: block.number, err: (err as Error).message },
+      'redis publish after a rewind failed (Postgres has it; the next batch republishes)',
     );
     return false;
   }

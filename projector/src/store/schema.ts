@@ -9,7 +9,13 @@ import type { Pool } from 'pg';
  * Latest tables (`pools`, `ticks`, `positions`, `nft_positions`) hold the current state of the
  * canonical chain; `*_history` tables hold a row per key per block where the key changed, for
  * `?block=N` reads. `proj_checkpoints` holds each partition consumer's position; it is written in the
- * same transaction as the rows it covers.
+ * same transaction as the rows it covers, with the partition's reorg marks (`skip_reorg_id`/`skip_to_block`:
+ * after a rewind by command, skip the orphaned fork's blocks until that reorg's rollback entry;
+ * `last_reorg_id`: the last reorg rewound). Orphan marking and finality find a partition's rows above
+ * a block by `(chain_id, block_number)`: the primary keys of `events` and (per pool) `pool_history`,
+ * an index on `tick_history` and `position_history`; events carry their `partition`.
+ * `proj_snapshots` holds a few recent models per partition (compressed JSON) to rewind from;
+ * `proj_finality` how far each partition's rows are marked confirmed.
  *
  * `observation_cardinality_next` is not served: the projector keeps it so that a partition rebuilt from
  * these tables can check the next IncreaseObservationCardinalityNext exactly.
@@ -145,7 +151,43 @@ CREATE TABLE IF NOT EXISTS events (
   PRIMARY KEY (chain_id, block_number, log_index, block_hash)
 );
 CREATE INDEX IF NOT EXISTS events_by_address ON events (chain_id, address, block_number, log_index);
+ALTER TABLE events ADD COLUMN IF NOT EXISTS partition text;
+CREATE INDEX IF NOT EXISTS tick_history_by_block ON tick_history (chain_id, block_number);
+CREATE INDEX IF NOT EXISTS position_history_by_block ON position_history (chain_id, block_number);
+ALTER TABLE proj_checkpoints ADD COLUMN IF NOT EXISTS skip_reorg_id text;
+ALTER TABLE proj_checkpoints ADD COLUMN IF NOT EXISTS skip_to_block bigint;
+ALTER TABLE proj_checkpoints ADD COLUMN IF NOT EXISTS last_reorg_id text;
+CREATE TABLE IF NOT EXISTS proj_snapshots (
+  chain_id      integer NOT NULL,
+  partition     text    NOT NULL,
+  block_number  bigint  NOT NULL,
+  block_hash    text    NOT NULL,
+  stream_seq    bigint  NOT NULL,
+  state         bytea   NOT NULL,
+  created_at    timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (chain_id, partition, stream_seq)
+);
+CREATE INDEX IF NOT EXISTS proj_snapshots_by_block ON proj_snapshots (chain_id, partition, block_number);
+CREATE TABLE IF NOT EXISTS proj_finality (
+  chain_id         integer NOT NULL,
+  partition        text    NOT NULL,
+  confirmed_block  bigint  NOT NULL,
+  updated_at       timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (chain_id, partition)
+);
 `;
+
+/** Position-manager event types: their rows belong to the 'tokens' partition. */
+export const TOKEN_EVENT_TYPES = ['IncreaseLiquidity', 'DecreaseLiquidity', 'ManagerCollect', 'Transfer'];
+
+/**
+ * Rows of `events` written before the column existed get their partition: 'tokens' for position-manager
+ * events, else the partition of the pool they are filed under (factory events without a pool stay NULL).
+ */
+const BACKFILL_EVENT_PARTITIONS = `
+UPDATE events e SET partition = CASE WHEN e.type = ANY($1::text[]) THEN 'tokens' ELSE p.partition END
+  FROM pools p
+ WHERE e.partition IS NULL AND p.chain_id = e.chain_id AND p.address = e.address`;
 
 /**
  * Creates the projection tables if missing (and adds columns newer code needs). Idempotent; safe when
@@ -157,7 +199,14 @@ export async function migrateProjections(pg: Pool): Promise<void> {
   const c = await pg.connect();
   try {
     await c.query('SELECT pg_advisory_lock(hashtext($1))', ['tickstream:migrate']);
+    const before = await c.query(
+      `SELECT 1 FROM information_schema.columns WHERE table_name = 'events' AND column_name = 'partition'
+          AND table_schema = current_schema()`,
+    );
+    const eventsExisted = await c.query(`SELECT to_regclass('events') IS NOT NULL AS e`);
     await c.query(PROJECTION_DDL);
+    if (before.rowCount === 0 && eventsExisted.rows[0]?.e === true)
+      await c.query(BACKFILL_EVENT_PARTITIONS, [TOKEN_EVENT_TYPES]);
   } finally {
     await c.query('SELECT pg_advisory_unlock(hashtext($1))', ['tickstream:migrate']).catch(() => {});
     c.release();

@@ -3,6 +3,7 @@ import type { Pool, PoolClient } from 'pg';
 import type { BatchChanges, PoolRow, PositionRow, TickRow } from '../apply';
 import { column as col, plainArray as plain } from './arrays';
 import { type AdvanceResult, advanceCheckpoint, type Checkpoint } from './checkpoint';
+import { type SnapshotWrite, writeSnapshot } from './snapshots';
 
 export type WriteResult = AdvanceResult;
 
@@ -59,13 +60,28 @@ async function writePools(c: PoolClient, b: BatchChanges): Promise<void> {
   );
 }
 
+/**
+ * `ON CONFLICT` of a history row: a row of the same key, block and hash exists. It is left alone unless a
+ * rewind marked it orphaned and the block came back (the same block appended again after an operator's
+ * rollback): then it is canonical again, with these values.
+ */
+function revive(table: string, key: string, columns: string): string {
+  const set = columns
+    .split(',')
+    .map((col) => col.trim())
+    .filter((col) => col !== '')
+    .map((col) => `${col} = EXCLUDED.${col}`)
+    .join(', ');
+  return `ON CONFLICT (${key}) DO UPDATE SET status = 'unconfirmed', ${set} WHERE ${table}.status = 'orphaned'`;
+}
+
 async function writePoolHistory(c: PoolClient, b: BatchChanges): Promise<void> {
   const rows = b.poolHistory;
   if (rows.length === 0) return;
   await c.query(
     `INSERT INTO pool_history (chain_id, address, ${POOL_STATE}, block_number, block_hash)
      SELECT $1, * FROM unnest($2::text[], ${poolStateTypes(3)}, $12::bigint[], $13::text[])
-     ON CONFLICT DO NOTHING`,
+     ${revive('pool_history', 'chain_id, address, block_number, block_hash', POOL_STATE)}`,
     [
       b.chainId,
       plain(col(rows, (r) => r.address)),
@@ -89,6 +105,7 @@ function tickValues(rows: readonly TickRow[]): string[] {
 }
 const TICK_COLUMNS = `pool, tick, liquidity_gross, liquidity_net, fee_growth_outside0_x128,
   fee_growth_outside1_x128, block_number`;
+const TICK_VALUES = `liquidity_gross, liquidity_net, fee_growth_outside0_x128, fee_growth_outside1_x128`;
 const TICK_TYPES = `$2::text[], $3::int[], $4::numeric[], $5::numeric[], $6::numeric[], $7::numeric[], $8::bigint[]`;
 
 async function writeTicks(c: PoolClient, b: BatchChanges): Promise<void> {
@@ -115,7 +132,8 @@ async function writeTicks(c: PoolClient, b: BatchChanges): Promise<void> {
   if (b.tickHistory.length > 0) {
     await c.query(
       `INSERT INTO tick_history (chain_id, ${TICK_COLUMNS}, block_hash)
-       SELECT $1, * FROM unnest(${TICK_TYPES}, $9::text[]) ON CONFLICT DO NOTHING`,
+       SELECT $1, * FROM unnest(${TICK_TYPES}, $9::text[])
+       ${revive('tick_history', 'chain_id, pool, tick, block_number, block_hash', TICK_VALUES)}`,
       [b.chainId, ...tickValues(b.tickHistory), plain(col(b.tickHistory, (r) => r.block.hash))],
     );
   }
@@ -137,6 +155,8 @@ function positionValues(rows: readonly PositionRow[]): string[] {
 }
 const POSITION_COLUMNS = `pool, owner, tick_lower, tick_upper, liquidity, fee_growth_inside0_last_x128,
   fee_growth_inside1_last_x128, tokens_owed0, tokens_owed1, block_number`;
+const POSITION_VALUES = `liquidity, fee_growth_inside0_last_x128, fee_growth_inside1_last_x128, tokens_owed0,
+  tokens_owed1`;
 const POSITION_TYPES = `$2::text[], $3::text[], $4::int[], $5::int[], $6::numeric[], $7::numeric[],
   $8::numeric[], $9::numeric[], $10::numeric[], $11::bigint[]`;
 
@@ -158,7 +178,8 @@ async function writePositions(c: PoolClient, b: BatchChanges): Promise<void> {
   if (history.length > 0) {
     await c.query(
       `INSERT INTO position_history (chain_id, ${POSITION_COLUMNS}, block_hash)
-       SELECT $1, * FROM unnest(${POSITION_TYPES}, $12::text[]) ON CONFLICT DO NOTHING`,
+       SELECT $1, * FROM unnest(${POSITION_TYPES}, $12::text[])
+       ${revive('position_history', 'chain_id, pool, owner, tick_lower, tick_upper, block_number, block_hash', POSITION_VALUES)}`,
       [b.chainId, ...positionValues(history), plain(col(history, (r) => r.block.hash))],
     );
   }
@@ -193,10 +214,10 @@ async function writeEvents(c: PoolClient, b: BatchChanges): Promise<void> {
   if (rows.length === 0) return;
   // The args go as one JSON array (no per-element escaping), unnested in the same order.
   await c.query(
-    `INSERT INTO events (chain_id, address, block_number, block_hash, tx_index, log_index, tx_hash, type, args)
-     SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::text[], $5::int[], $6::int[], $7::text[], $8::text[],
+    `INSERT INTO events (chain_id, partition, address, block_number, block_hash, tx_index, log_index, tx_hash, type, args)
+     SELECT $1, $10, * FROM unnest($2::text[], $3::bigint[], $4::text[], $5::int[], $6::int[], $7::text[], $8::text[],
        ARRAY(SELECT e FROM jsonb_array_elements($9::jsonb) WITH ORDINALITY AS x(e, i) ORDER BY i))
-     ON CONFLICT DO NOTHING`,
+     ${revive('events', 'chain_id, block_number, log_index, block_hash', 'partition')}`,
     [
       b.chainId,
       plain(col(rows, (r) => r.address)),
@@ -207,17 +228,34 @@ async function writeEvents(c: PoolClient, b: BatchChanges): Promise<void> {
       plain(col(rows, (r) => r.txHash)),
       plain(col(rows, (r) => r.type)),
       `[${col(rows, (r) => r.args).join(',')}]`,
+      String(b.partition),
     ],
   );
 }
 
 /**
+ * Writes what a batch changed, inside the caller's transaction: one bulk statement per table (`unnest`
+ * arrays): pools, pool_history, ticks (cleared ones deleted), tick_history (cleared ones as zero rows),
+ * positions, position_history, nft_positions, events.
+ *
+ * @example
+ * await writeChanges(client, batch);
+ */
+export async function writeChanges(c: PoolClient, b: BatchChanges): Promise<void> {
+  await writePools(c, b);
+  await writePoolHistory(c, b);
+  await writeTicks(c, b);
+  await writePositions(c, b);
+  await writeNfts(c, b);
+  await writeEvents(c, b);
+}
+
+/**
  * Writes a batch in ONE transaction: the checkpoint compare-and-set first (from `expectedSeq`, null
- * before the partition's first commit), then one bulk statement per table (`unnest` arrays): pools,
- * pool_history, ticks (cleared ones deleted), tick_history (cleared ones as zero rows), positions,
- * position_history, nft_positions, events. A batch whose checkpoint is already there is not written
- * again (`already-applied`); a checkpoint moved by someone else throws CHECKPOINT_CONFLICT. History and
- * event rows are keyed by block hash and never overwritten.
+ * before the partition's first commit), then `writeChanges`, then (when given) the partition's snapshot
+ * as of the batch's last block. A batch whose checkpoint is already there is not written again
+ * (`already-applied`); a checkpoint moved by someone else throws CHECKPOINT_CONFLICT. History and event
+ * rows are keyed by block hash and never overwritten (except to revive an orphaned one, see `revive`).
  *
  * @example
  * const r = await writeBatch(pg, batch, checkpoint?.seq ?? null);
@@ -227,6 +265,7 @@ export async function writeBatch(
   pg: Pool,
   b: BatchChanges,
   expectedSeq: number | null,
+  snapshot?: SnapshotWrite,
 ): Promise<WriteResult> {
   if (b.block === null) throw new TickstreamError('INTERNAL', 'writeBatch: the batch has no block');
   const next: Checkpoint = { seq: b.seq, blockNumber: b.block.number, blockHash: b.block.hash };
@@ -240,12 +279,8 @@ export async function writeBatch(
       done = true;
       return cas;
     }
-    await writePools(c, b);
-    await writePoolHistory(c, b);
-    await writeTicks(c, b);
-    await writePositions(c, b);
-    await writeNfts(c, b);
-    await writeEvents(c, b);
+    await writeChanges(c, b);
+    if (snapshot !== undefined) await writeSnapshot(c, b.chainId, b.partition, snapshot);
     await c.query('COMMIT');
     done = true;
     return cas;

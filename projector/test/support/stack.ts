@@ -65,6 +65,8 @@ export function projectorEnv(
     REDIS_URL: TEST_REDIS_URL,
     PROJECTOR_BATCH_ENTRIES: '400',
     PROJECTOR_PROGRESS_INTERVAL_MS: '1000',
+    // No coordinator in these tests (a projector registered in a running demo's etcd would take part in its reorgs).
+    CONTROL_PLANE: 'none',
     ...extra,
   };
 }

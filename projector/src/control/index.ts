@@ -1,0 +1,3 @@
+/** The projector's side of the control plane: registration, commands, the partitions' gates. */
+export * from './control';
+export * from './gate';
