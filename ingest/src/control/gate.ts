@@ -9,6 +9,7 @@ export class Gate {
   #parked = false;
   #onParked: (() => void)[] = [];
   #onResume: (() => void)[] = [];
+  #resumed: (() => void)[] = [];
 
   get suspended(): boolean {
     return this.#suspended;
@@ -39,6 +40,12 @@ export class Gate {
   resume(): void {
     this.#suspended = false;
     for (const r of this.#onResume.splice(0)) r();
+    for (const f of this.#resumed) f();
+  }
+
+  /** Calls `f` on every resume (e.g. to end a wait for a head: the position may have moved back). */
+  onResume(f: () => void): void {
+    this.#resumed.push(f);
   }
 
   #flushParked(): void {

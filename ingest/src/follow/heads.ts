@@ -10,6 +10,7 @@ export class HeadWatcher {
   #latest = -1;
   #wake: (() => void) | null = null;
   #unwatch: (() => void) | null = null;
+  #interrupted = false;
 
   constructor(
     private readonly client: PublicClient,
@@ -35,10 +36,17 @@ export class HeadWatcher {
     return this.#latest;
   }
 
-  /** Resolves with the head once it is past `after`, or on abort. */
+  /** Ends a `waitPast` now (its caller's position changed, e.g. after a rollback). */
+  interrupt(): void {
+    this.#interrupted = true;
+    this.#wake?.();
+  }
+
+  /** Resolves with the head once it is past `after`, on `interrupt()`, or on abort. */
   async waitPast(after: number, retries: number, signal: AbortSignal): Promise<number> {
+    this.#interrupted = false;
     while (!signal.aborted) {
-      if (this.#latest > after) return this.#latest;
+      if (this.#latest > after || this.#interrupted) return this.#latest;
       let timer: NodeJS.Timeout | undefined;
       let onAbort: (() => void) | undefined;
       await new Promise<void>((resolve) => {

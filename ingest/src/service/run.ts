@@ -19,6 +19,7 @@ import { resume } from './resume';
 export async function runIngest(deps: IngestDeps, signal: AbortSignal): Promise<void> {
   const heads = new HeadWatcher(deps.client, deps.log, deps.cfg.POLL_INTERVAL_MS, deps.cfg.RPC_WS_URL);
   const control = await IngestControl.start(deps);
+  control?.gate.onResume(() => heads.interrupt());
   let pauseMs = 500;
   try {
     while (!signal.aborted) {
