@@ -78,19 +78,21 @@ export function decodeBinaryLog(bytes: Uint8Array): LogEntry {
   const flags = buf[1]!;
   const p = buf.readUInt16BE(6);
   const partition: Partition = p === TOKENS ? 'tokens' : p;
-  let at = 28;
-  const blockHash = hexOf(buf, at, (at += 32));
-  const txHash = hexOf(buf, at, (at += 32));
-  const address = hexOf(buf, at, (at += 20));
-  const n = buf[at++]!;
+  // Fixed offsets: blockHash 28, txHash 60, address 92, topic count 112, topics from 113.
+  const blockHash = hexOf(buf, 28, 60);
+  const txHash = hexOf(buf, 60, 92);
+  const address = hexOf(buf, 92, 112);
+  const n = buf[112]!;
   if (n > 4) throw new TickstreamError('LEDGER_MALFORMED', `ledger entry: ${n} topics (at most 4)`);
-  if (buf.length < at + 32 * n + 4) throw short('the topics');
+  const topicsEnd = 113 + 32 * n;
+  if (buf.length < topicsEnd + 4) throw short('the topics');
   const topics: Hex[] = [];
-  for (let i = 0; i < n; i++) topics.push(hexOf(buf, at, (at += 32)));
-  const d = buf.readUInt32BE(at);
-  at += 4;
-  if (buf.length < at + d + (flags & 2 ? 28 : 0)) throw short('the data');
-  const data = hexOf(buf, at, (at += d));
+  for (let at = 113; at < topicsEnd; at += 32) topics.push(hexOf(buf, at, at + 32));
+  const d = buf.readUInt32BE(topicsEnd);
+  const dataStart = topicsEnd + 4;
+  const at = dataStart + d;
+  if (buf.length < at + (flags & 2 ? 28 : 0)) throw short('the data');
+  const data = hexOf(buf, dataStart, at);
   const entry: LogEntry = {
     kind: 'log',
     chainId: buf.readUInt32BE(2),
