@@ -50,7 +50,13 @@ mkdir -p "$DATA_DIR"
 if [[ "${SETUP_SKIP_NPM:-}" != "1" ]]; then
   if [[ ! -d node_modules ]] || { [[ -f package-lock.json ]] && [[ package-lock.json -nt node_modules/.package-lock.json ]]; }; then
     if [[ -f package-lock.json ]]; then npm_cmd=(npm ci --no-audit --no-fund); else npm_cmd=(npm install --no-audit --no-fund); fi
-    "${npm_cmd[@]}" || fail "npm packages could not be installed ('${npm_cmd[*]}' failed)"
+    if ! "${npm_cmd[@]}"; then
+      # The registry this machine reaches may lack other platforms' builds of the newest optional packages
+      # (biome, rollup), which npm ci counts as a lockfile out of sync: install from package.json instead.
+      say "npm: '${npm_cmd[*]}' failed; trying npm install"
+      npm_cmd=(npm install --no-audit --no-fund)
+      "${npm_cmd[@]}" || fail "npm packages could not be installed ('${npm_cmd[*]}' failed)"
+    fi
     # npm may write package-lock.json after node_modules/.package-lock.json: mark node_modules as current.
     mkdir -p node_modules && touch node_modules/.package-lock.json
     say "npm: installed packages (${npm_cmd[*]:0:2})"
