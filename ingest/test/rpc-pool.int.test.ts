@@ -17,8 +17,8 @@ import { createRpcClient, type ProviderSpec, type RpcClient, type RpcSettings } 
 import { resume, routeContextOf } from '../src/service';
 import { uniquePrefix } from './support/env';
 import { type FaultProxy, type RpcCall, startFaultProxy } from './support/fault-proxy';
-import { readStream, streamState } from './support/ledger';
-import { chainLogKeys, duplicates, ledgerLogKeys } from './support/oracle';
+import { streamState } from './support/ledger';
+import { expectLedgerEqualsChain as ledgerEqualsChain } from './support/oracle';
 import { spawnService } from './support/process';
 
 const SEED = Number(process.env.TEST_SEED ?? 20261122);
@@ -56,20 +56,8 @@ function rangeOf(call: RpcCall): { from: number; to: number } | null {
 }
 
 /** The ledger equals the chain, one to one, up to `toBlock`; returns the number of logs compared. */
-async function expectLedgerEqualsChain(prefix: string, toBlock: number): Promise<number> {
-  const stored = await readStream(nc, streamName(prefix, devnet.chainId));
-  const ledger = ledgerLogKeys(stored, toBlock);
-  const chain = await chainLogKeys(
-    devnet.rpcUrl,
-    devnet.addresses.factory,
-    devnet.addresses.positionManager,
-    toBlock,
-  );
-  expect(duplicates(ledger)).toEqual([]);
-  expect(new Set(stored.map((s) => s.msgId)).size).toBe(stored.length);
-  expect(ledger.length).toBe(chain.length);
-  expect(ledger).toEqual(chain);
-  return chain.length;
+function expectLedgerEqualsChain(prefix: string, toBlock: number): Promise<number> {
+  return ledgerEqualsChain(nc, devnet, prefix, toBlock);
 }
 
 /**

@@ -1,7 +1,9 @@
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { Hex, LogEntry } from '@tickstream/shared';
-import { factoryEventsAbi } from '@tickstream/shared';
+import { factoryEventsAbi, streamName } from '@tickstream/shared';
 import { createPublicClient, http, parseEventLogs } from 'viem';
-import type { StoredEntry } from './ledger';
+import { expect } from 'vitest';
+import { readStream, type StoredEntry } from './ledger';
 
 /** A log's identity and content, as compared between the ledger and the chain. */
 export interface LogKey {
@@ -75,4 +77,30 @@ export function duplicates(keys: readonly LogKey[]): string[] {
     seen.add(k.id);
   }
   return dup;
+}
+
+/**
+ * The ledger equals the chain, one to one, up to `toBlock`: same logs (identity and content) as
+ * `eth_getLogs` of the factory, the position manager and every pool, no duplicate message id.
+ * Returns the number of logs compared.
+ */
+export async function expectLedgerEqualsChain(
+  nc: NatsConnection,
+  devnet: { rpcUrl: string; chainId: number; addresses: { factory: Hex; positionManager: Hex } },
+  prefix: string,
+  toBlock: number,
+): Promise<number> {
+  const stored = await readStream(nc, streamName(prefix, devnet.chainId));
+  const ledger = ledgerLogKeys(stored, toBlock);
+  const chain = await chainLogKeys(
+    devnet.rpcUrl,
+    devnet.addresses.factory,
+    devnet.addresses.positionManager,
+    toBlock,
+  );
+  expect(duplicates(ledger)).toEqual([]);
+  expect(new Set(stored.map((s) => s.msgId)).size).toBe(stored.length);
+  expect(ledger.length).toBe(chain.length);
+  expect(ledger).toEqual(chain);
+  return chain.length;
 }
