@@ -1,6 +1,6 @@
 import type { Hex } from '@tickstream/shared';
 import { createdPool, isPoolCreated } from '../route';
-import { type ChainLog, getLogs, isRangeTooLarge, type LogFilter, withRetry } from '../rpc';
+import { type ChainLog, getLogs, isRangeTooLarge, isUnknownBlock, type LogFilter, withRetry } from '../rpc';
 import type { IngestDeps } from '../service/deps';
 
 /** A block range or one block by hash. */
@@ -52,7 +52,7 @@ export async function fetchLogs(
     const logs = await withRetry(
       deps.log,
       what,
-      { retries: deps.cfg.RPC_MAX_RETRIES, retryIf: (err) => !isRangeTooLarge(err) },
+      { retries: deps.cfg.RPC_MAX_RETRIES, retryIf: (err) => !isRangeTooLarge(err) && !isUnknownBlock(err) },
       () => getLogs(deps.client, filterOf(span, addresses)),
     );
     opts.onAnswer?.(blocks, logs.length);

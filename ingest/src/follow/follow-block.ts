@@ -1,7 +1,7 @@
 import { TickstreamError } from '@tickstream/shared';
 import { completeSpan, fetchSpan } from '../backfill';
 import { blockEntries } from '../route';
-import { type ChainHeader, getHeader, withRetry } from '../rpc';
+import { type ChainHeader, getHeader, isUnknownBlock, withRetry } from '../rpc';
 import type { IngestDeps, IngestState } from '../service/deps';
 import { saveHeader, savePools } from '../store';
 import { reconcile } from './reconcile';
@@ -27,7 +27,12 @@ export function fetchHeader(deps: IngestDeps, n: number): Promise<ChainHeader> {
  * header is stored with the cursor after the ledger has the block. A parent-hash mismatch throws
  * REORG_DETECTED naming the block; nothing of that block is appended.
  */
-export async function followBlock(deps: IngestDeps, state: IngestState, n: number): Promise<void> {
+export async function followBlock(
+  deps: IngestDeps,
+  state: IngestState,
+  n: number,
+  attempt = 0,
+): Promise<void> {
   const header = await fetchHeader(deps, n);
   let r = reconcile(state.headers, header);
   if (r.kind === 'gap') {
@@ -48,8 +53,21 @@ export async function followBlock(deps: IngestDeps, state: IngestState, n: numbe
   if (r.kind === 'reorg') throw reorgError(r.block, r.expectedParent, r.gotParent);
   if (r.kind === 'gap') throw new TickstreamError('INTERNAL', `no parent for block ${n} after anchoring`);
 
-  const fetched = await fetchSpan(deps, state.pools, { block: { number: n, hash: header.hash } });
-  const discovered = await completeSpan(deps, state.pools, fetched);
+  let fetched: Awaited<ReturnType<typeof fetchSpan>>;
+  let discovered: Map<`0x${string}`, number>;
+  try {
+    fetched = await fetchSpan(deps, state.pools, { block: { number: n, hash: header.hash } });
+    discovered = await completeSpan(deps, state.pools, fetched);
+  } catch (err) {
+    // The block left the chain between its header and its logs (a reorg under our feet): read the
+    // chain again — the new block at this height then links or reports the reorg.
+    if (!isUnknownBlock(err) || attempt >= 3) throw err;
+    deps.log.info(
+      { block: n, hash: header.hash },
+      'block gone between header and logs; reading the chain again',
+    );
+    return followBlock(deps, state, n, attempt + 1);
+  }
   if (discovered.size > 0) {
     await savePools(deps.pg, deps.cfg.CHAIN_ID, discovered);
     deps.log.info({ pools: [...discovered.keys()], block: n }, 'pools discovered');

@@ -48,6 +48,35 @@ export function classifyFailure(f: CallFailure): FailureKind {
   return 'transport';
 }
 
+/**
+ * "The node does not know this block" (geth: "unknown block", others: "block not found", "header not
+ * found"): asked by hash, it means the block left the chain between two reads — a reorg, not a
+ * provider fault to retry.
+ */
+const UNKNOWN_BLOCK = /unknown block|block not found|header not found|could not find block/i;
+
+export function isUnknownBlockMessage(message: string): boolean {
+  return UNKNOWN_BLOCK.test(message);
+}
+
+/** The error for an unknown block: retryable, but by reading the chain again, not by asking again. */
+export function unknownBlockError(what: string, provider: string, cause: unknown): TickstreamError {
+  return new TickstreamError(
+    'RPC_ERROR',
+    `${what}: ${provider} does not know the block: ${messageOf(cause)}`,
+    {
+      retryable: true,
+      cause,
+      details: { unknownBlock: true, provider },
+    },
+  );
+}
+
+/** True for `unknownBlockError`. */
+export function isUnknownBlock(err: unknown): boolean {
+  return isTickstreamError(err) && err.details.unknownBlock === true;
+}
+
 /** True for a failed answer check: the provider answered data we must not keep. */
 export function isBadData(err: unknown): boolean {
   return isTickstreamError(err, 'RPC_MALFORMED', 'RPC_INCONSISTENT');

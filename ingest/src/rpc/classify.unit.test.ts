@@ -1,6 +1,14 @@
 import { TickstreamError } from '@tickstream/shared';
 import { describe, expect, it } from 'vitest';
-import { classifyFailure, isBadData, isRangeTooLarge, rangeTooLargeError } from './classify';
+import {
+  classifyFailure,
+  isBadData,
+  isRangeTooLarge,
+  isUnknownBlock,
+  isUnknownBlockMessage,
+  rangeTooLargeError,
+  unknownBlockError,
+} from './classify';
 
 describe('classifyFailure', () => {
   it.each([
@@ -49,5 +57,18 @@ describe('error predicates', () => {
     expect(isBadData(new TickstreamError('RPC_INCONSISTENT', 'x'))).toBe(true);
     expect(isBadData(new TickstreamError('RPC_ERROR', 'x'))).toBe(false);
     expect(isBadData(new Error('x'))).toBe(false);
+  });
+});
+
+describe('unknown block', () => {
+  it.each(['unknown block', 'block not found', 'header not found'])(
+    'behavior: "%s" means the block left the chain',
+    (m) => {
+      expect(isUnknownBlockMessage(`eth_getLogs: ${m}`)).toBe(true);
+    },
+  );
+  it('behavior: its error is told apart from provider faults', () => {
+    expect(isUnknownBlock(unknownBlockError('logs of block 9', 'a', new Error('unknown block')))).toBe(true);
+    expect(isUnknownBlockMessage('connection reset')).toBe(false);
   });
 });

@@ -1,6 +1,14 @@
 import { describeError, isTickstreamError, TickstreamError } from '@tickstream/shared';
 import { TokenBucket } from './bucket';
-import { classifyFailure, type FailureKind, isBadData, messageOf, rangeTooLargeError } from './classify';
+import {
+  classifyFailure,
+  type FailureKind,
+  isBadData,
+  isUnknownBlockMessage,
+  messageOf,
+  rangeTooLargeError,
+  unknownBlockError,
+} from './classify';
 import { type Health, newHealth, rankProviders, recordFailure, recordSuccess, scoreOf } from './health';
 import type { PoolOptions, ProviderSnapshot, ProviderSpec, RequestOptions } from './pool-types';
 import { ProviderCallError, type ProviderTransport } from './transport';
@@ -221,6 +229,9 @@ export class RpcPool {
     } catch (err) {
       h.inflight--;
       const e = err instanceof ProviderCallError ? err : new ProviderCallError(messageOf(err), {}, err);
+      if ('blockHash' in (firstParam(params) ?? {}) && isUnknownBlockMessage(e.message)) {
+        throw unknownBlockError(what, p.name, e); // the block is gone (a reorg): no fault of the provider
+      }
       const kind = classifyFailure(e);
       this.#fail(p, kind, started, e, e.retryAfterMs);
       if (kind === 'range-too-large') throw rangeTooLargeError(what, p.name, e);
@@ -312,4 +323,10 @@ export class RpcPool {
       );
     }
   }
+}
+
+/** The first parameter of a call when it is an object (eth_getLogs' filter), else undefined. */
+function firstParam(params: unknown): object | undefined {
+  const first = Array.isArray(params) ? params[0] : undefined;
+  return typeof first === 'object' && first !== null ? first : undefined;
 }
