@@ -60,16 +60,28 @@ export async function publishBatch(redis: Redis | undefined, b: BatchChanges, lo
   const block = { number: b.block.number, hash: b.block.hash };
   p.set(redisKeys.checkpoint(b.chainId, String(b.partition)), JSON.stringify({ seq: b.seq, ...block }));
   p.eval(SET_HEAD_IF_HIGHER, 1, redisKeys.head(b.chainId), String(block.number), JSON.stringify(block));
+  return execLogged(
+    p,
+    log,
+    { partition: String(b.partition), block: block.number },
+    'redis publish failed (Postgres has the batch; the next batch republishes)',
+  );
+}
+
+/** Runs a pipeline; a failure is logged and reported as false, never thrown (Postgres is the truth). */
+async function execLogged(
+  p: ReturnType<Redis['pipeline']>,
+  log: Logger,
+  context: Record<string, unknown>,
+  message: string,
+): Promise<boolean> {
   try {
     const results = (await p.exec()) ?? [];
     const failed = results.find(([err]) => err !== null);
     if (failed !== undefined) throw failed[0];
     return true;
   } catch (err) {
-    log.warn(
-      { partition: String(b.partition), block: block.number, err: (err as Error).message },
-      'redis publish failed (Postgres has the batch; the next batch republishes)',
-    );
+    log.warn({ ...context, err: (err as Error).message }, message);
     return false;
   }
 }
@@ -118,16 +130,10 @@ export async function publishRewind(
     JSON.stringify({ seq: r.checkpoint.seq, ...block }),
   );
   p.eval(LOWER_HEAD, 1, redisKeys.head(r.chainId), String(block.number), JSON.stringify(block));
-  try {
-    const results = (await p.exec()) ?? [];
-    const failed = results.find(([err]) => err !== null);
-    if (failed !== undefined) throw failed[0];
-    return true;
-  } catch (err) {
-    log.warn(
-      { partition: String(r.partition), block: block.number, err: (err as Error).message },
-      'redis publish after a rewind failed (Postgres has it; the next batch republishes)',
-    );
-    return false;
-  }
+  return execLogged(
+    p,
+    log,
+    { partition: String(r.partition), block: block.number },
+    'redis publish after a rewind failed (Postgres has it; the next batch republishes)',
+  );
 }
