@@ -222,12 +222,13 @@ describe('an operator pause across a rollback', () => {
     expect(paused.code, paused.stderr || paused.stdout).toBe(0);
     let parked: Parked | undefined;
     try {
-      // Park the rollback in RESTORING: restore went to every module, one has not acknowledged it yet.
+      // Park the rollback in RESTORING: its last step (pause, under the operator's pause) went to every
+      // module, one has not acknowledged it yet.
       parked = await park(cluster, 'RESTORING', async () => {
         const r = await cluster.cli(['rollback', '--to', String(n), '--json', '--timeout', '30000']);
         expect(r.code, r.stderr || r.stdout).toBe(0);
       });
-      // Ingest has its restore. With the pause in force it must stay put; give it the time to append
+      // Ingest has acknowledged. With the pause in force it must stay put; give it the time to append
       // the few blocks up to the head if it does not (it appends a block in milliseconds).
       const tail = await waitFor(
         async () => {

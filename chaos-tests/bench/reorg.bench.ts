@@ -15,10 +15,10 @@
 import { connect } from '@nats-io/transport-node';
 import type { ReorgContext } from '@tickstream/coordinator';
 import { cachedState } from '@tickstream/deploy/devnet';
+import { readStream } from '../../ingest/test/support/ledger';
 import { reorgChain } from '../src/chain/reorg';
 import { Cluster } from '../src/harness/cluster';
-import { readStream } from '../src/oracle';
-import { waitForNewReorg } from '../src/scenario';
+import { waitForNewReorg } from '../src/reorgs';
 
 const SEED = Number(process.env.BENCH_SEED ?? 7);
 const TRANSACTIONS = Number(process.env.BENCH_TRANSACTIONS ?? 72_000);
@@ -111,6 +111,20 @@ try {
           ? ''
           : `; the projector rewound in ${rewound.rollbackMs} ms replaying ${replayed} entries`),
     );
+    const perPartition = cluster.logs(
+      'projector',
+      /^partition rewound$/,
+      (l) => l.reorgId === done.reorgId,
+    ) as {
+      partition?: string;
+      ms?: number;
+      replay?: { entries?: number };
+      phases?: Record<string, number>;
+    }[];
+    for (const p of perPartition)
+      say(
+        `depth ${depth} rewind of partition ${p.partition}: ${p.ms} ms, ${p.replay?.entries ?? 0} entries; phases (ms) ${JSON.stringify(p.phases ?? {})}`,
+      );
     say(
       `depth ${depth} steps (ms): ${JSON.stringify(Object.fromEntries(done.steps.map((x) => [`${x.step} ${x.kind}`, x.doneAt === undefined ? null : Date.parse(x.doneAt) - Date.parse(x.startedAt)])))}`,
     );

@@ -10,7 +10,8 @@ import type { Cluster, PipelineName } from './harness/cluster';
  *
  * - SUSPENDING: the parked module never acknowledged `suspend`.
  * - ROLLING_BACK: parked on `rollback <kind>` (the projector when registered, else ingest).
- * - RESTORING: parked on `restore` of a module that acknowledged its rollback.
+ * - RESTORING: parked on `restore` (`pause` under an operator pause) of a module that acknowledged its
+ *   rollback.
  *
  * A SIGSTOPped module whose registration lease lapses is no longer waited for: the modules' lease
  * (`MODULE_LEASE_TTL_S`) must outlive the park.
@@ -51,15 +52,19 @@ async function waitAcks(cluster: Cluster, reorgId: string, step: string, kinds: 
   );
 }
 
-async function waitOpenStep(cluster: Cluster, phase: Phase, step: string, kind: ModuleKind) {
+async function waitOpenStep(cluster: Cluster, phase: Phase, steps: readonly string[], kind: ModuleKind) {
   return waitFor(
     async () => {
       const c = await cluster.currentReorg();
       if (c === null || c.phase !== phase) return undefined;
       const open = c.steps.filter((s) => s.doneAt === undefined);
-      return open.some((s) => s.step === step && s.kind === kind) ? c : undefined;
+      return open.some((s) => steps.includes(s.step) && s.kind === kind) ? c : undefined;
     },
-    { timeoutMs: 60_000, what: `the reorg in ${phase} waiting on ${step} ${kind}`, maxIntervalMs: 20 },
+    {
+      timeoutMs: 60_000,
+      what: `the reorg in ${phase} waiting on ${steps.join('/')} ${kind}`,
+      maxIntervalMs: 20,
+    },
   );
 }
 
@@ -74,8 +79,10 @@ async function parkRestoring(cluster: Cluster, reorgId: string, kinds: Set<Modul
   const last: PipelineName = kinds.has('projector') ? 'projector' : 'api';
   cluster.pause(last);
   cluster.resume('ingest');
-  const ctx = await waitOpenStep(cluster, 'RESTORING', 'restore', last);
-  return { phase: 'RESTORING', context: ctx, stopped: last, waitingOn: `restore ${last}` };
+  // RESTORING sends restore, or pause while an operator pause holds.
+  const ctx = await waitOpenStep(cluster, 'RESTORING', ['restore', 'pause'], last);
+  const step = ctx.steps.find((s) => s.doneAt === undefined && s.kind === last)!.step;
+  return { phase: 'RESTORING', context: ctx, stopped: last, waitingOn: `${step} ${last}` };
 }
 
 /**
@@ -116,7 +123,7 @@ export async function park(cluster: Cluster, phase: Phase, trigger: () => Promis
   );
   cluster.pause(rollbackOn);
   cluster.resume('api');
-  const rolling = await waitOpenStep(cluster, 'ROLLING_BACK', 'rollback', rollbackOn);
+  const rolling = await waitOpenStep(cluster, 'ROLLING_BACK', ['rollback'], rollbackOn);
   if (phase === 'ROLLING_BACK')
     return { phase, context: rolling, stopped: rollbackOn, waitingOn: `rollback ${rollbackOn}` };
   return parkRestoring(cluster, reorgId, kinds);

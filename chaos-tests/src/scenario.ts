@@ -12,6 +12,7 @@ import {
   type StateComparison,
   snapshotRowsAbove,
 } from './oracle';
+import { waitForNewReorg } from './reorgs';
 
 /** The three oracle checks after a reorg, and what they compared. */
 export interface Verdict {
@@ -102,28 +103,6 @@ export async function reorgThrough(
     head: caught.head,
     snapshot,
   };
-}
-
-/** Waits until a reorg not in `known` is in history (DONE). */
-export async function waitForNewReorg(
-  cluster: Cluster,
-  known: ReadonlySet<string>,
-  timeoutMs: number,
-): Promise<ReorgContext> {
-  const { waitFor } = await import('@tickstream/deploy/local');
-  let phase = '';
-  try {
-    return await waitFor(
-      async () => {
-        const cur = await cluster.currentReorg();
-        if (cur !== null) phase = `${cur.reorgId} ${cur.phase}`;
-        return (await cluster.reorgHistory()).find((c) => !known.has(c.reorgId));
-      },
-      { timeoutMs, what: 'a new reorg DONE', maxIntervalMs: 50 },
-    );
-  } catch (err) {
-    throw new Error(`${(err as Error).message}; last phase seen: ${phase || 'none'}`);
-  }
 }
 
 /** A reorg context's step durations, for the printed measurements. */

@@ -135,4 +135,47 @@ describe('reorg protocol', () => {
     );
     await late.handle.close();
   });
+
+  test("behavior: a halted module: a reported reorg does not wait for it; an operator's rollback does and lifts the halt", async () => {
+    const i0 = cl.mod('ingest/i0');
+    await i0.handle.update({ state: 'halted', detail: 'REORG_TOO_DEEP: 80 > 64 blocks' });
+
+    // A reported reorg finishes while the halted module has not even acknowledged suspend.
+    const held = i0.hold('suspend');
+    await cl.report('r-halted');
+    const reported = await waitForHistory(cl.etcd, CHAIN, 'r-halted');
+    expect(reported.steps.filter((s) => s.kind === 'ingest').map((s) => s.acked)).toEqual([[], [], []]);
+    held.release();
+    await waitFor(() => i0.ran('r-halted').length === 3, { timeoutMs: 5_000, what: 'i0 ran r-halted' });
+    await waitFor(() => i0.handle.status.lastReorgId === 'r-halted', { timeoutMs: 5_000, what: 'i0 status' });
+    expect(i0.handle.status).toMatchObject({ state: 'halted', detail: 'REORG_TOO_DEEP: 80 > 64 blocks' });
+
+    // The operator's rollback waits for it: the others' suspend is recorded done, ingest's is not.
+    const gate = i0.hold('suspend');
+    const put = await cl.etcd
+      .put(cl.keys.request('rollback'))
+      .value(JSON.stringify({ toBlock: 90, at: new Date().toISOString() }))
+      .exec();
+    const reorgId = `op-rollback-${put.header.revision}`;
+    await reached(gate, 'i0 in suspend of the operator rollback');
+    const waiting = await waitFor(
+      async () => {
+        const c = await readCurrent(cl.etcd, CHAIN);
+        const done = c?.steps.filter((s) => s.doneAt !== undefined).map((s) => s.kind) ?? [];
+        return c?.reorgId === reorgId && done.includes('projector') && done.includes('api') ? c : undefined;
+      },
+      { timeoutMs: 5_000, what: 'projector and api suspend done' },
+    );
+    expect(waiting.phase).toBe('SUSPENDING');
+    gate.release();
+    const op = await waitForHistory(cl.etcd, CHAIN, reorgId);
+    expect(op.steps.filter((s) => s.kind === 'ingest').map((s) => s.acked)).toEqual([
+      ['ingest/i0'],
+      ['ingest/i0'],
+      ['ingest/i0'],
+    ]);
+    expect(i0.ran(reorgId)).toEqual(['suspend', 'rollback', 'restore']);
+    await cl.allRunning();
+    expect(i0.handle.status.detail).toBeUndefined();
+  });
 });

@@ -1,5 +1,6 @@
 import { TickstreamError } from '@tickstream/shared';
-import type { Ack, Command, ModuleState, Step } from '../layout';
+import type { Ack, Command, ModuleState } from '../layout';
+import { isOperatorReorg } from '../protocol/intake';
 
 /** What a module remembers about commands: the highest fencing token seen, and the steps it did. */
 export interface CommandMemory {
@@ -42,7 +43,27 @@ export function decideCommand(memory: Readonly<CommandMemory>, command: Command)
   return ack === undefined ? { type: 'run' } : { type: 'repeat', ack };
 }
 
-/** The state a module is in once it has done `step`. */
-export function stateAfter(step: Step): ModuleState {
-  return step === 'restore' || step === 'resume' ? 'running' : 'suspended';
+/**
+ * True for the step that lifts a module's halt: the rollback of an operator's reorg (the operator's
+ * answer to a halt; the module is then back at the operator's block and goes on with the others).
+ *
+ * @example
+ * liftsHalt({ reorgId: 'op-rollback-9', step: 'rollback' }); // true
+ * liftsHalt({ reorgId: 'op-resume-12', step: 'resume' }); // false: a resume does not undo a halt
+ */
+export function liftsHalt(c: Pick<Command, 'reorgId' | 'step'>): boolean {
+  return c.step === 'rollback' && isOperatorReorg(c.reorgId);
+}
+
+/**
+ * The state a module is in once it has done `command`, from `state`: a halt holds until an operator's
+ * rollback lifts it; otherwise restore and resume leave it running, the other steps suspended.
+ *
+ * @example
+ * stateAfter('halted', { reorgId: 'r-105-0xab12', step: 'restore' }); // 'halted'
+ * stateAfter('halted', { reorgId: 'op-rollback-9', step: 'rollback' }); // 'suspended'
+ */
+export function stateAfter(state: ModuleState, command: Pick<Command, 'reorgId' | 'step'>): ModuleState {
+  if (state === 'halted' && !liftsHalt(command)) return 'halted';
+  return command.step === 'restore' || command.step === 'resume' ? 'running' : 'suspended';
 }

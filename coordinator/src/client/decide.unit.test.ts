@@ -1,7 +1,7 @@
 import { isTickstreamError } from '@tickstream/shared';
 import { describe, expect, test } from 'vitest';
 import type { Ack, Command } from '../layout';
-import { type CommandMemory, decideCommand, stateAfter, stepKey } from './decide';
+import { type CommandMemory, decideCommand, liftsHalt, stateAfter, stepKey } from './decide';
 
 const cmd = (token: number, reorgId = 'r1', step: Command['step'] = 'suspend'): Command => ({
   token,
@@ -47,6 +47,28 @@ describe('stateAfter', () => {
     ['restore', 'running'],
     ['resume', 'running'],
   ] as const)('%s leaves the module %s', (step, state) => {
-    expect(stateAfter(step)).toBe(state);
+    expect(stateAfter('running', { reorgId: 'r1', step })).toBe(state);
+    expect(stateAfter('suspended', { reorgId: 'op-rollback-9', step })).toBe(state);
+  });
+
+  test.each(['suspend', 'rollback', 'restore', 'pause'] as const)(
+    'behavior: a halt holds through %s of a reported reorg',
+    (step) => {
+      expect(stateAfter('halted', { reorgId: 'r-105-0xab12', step })).toBe('halted');
+    },
+  );
+
+  test('behavior: a halt holds through an operator pause and resume', () => {
+    expect(stateAfter('halted', { reorgId: 'op-pause-12', step: 'pause' })).toBe('halted');
+    expect(stateAfter('halted', { reorgId: 'op-resume-13', step: 'resume' })).toBe('halted');
+  });
+
+  test("behavior: an operator's rollback lifts a halt; the restore after it runs the module", () => {
+    expect(liftsHalt({ reorgId: 'op-rollback-9', step: 'rollback' })).toBe(true);
+    expect(liftsHalt({ reorgId: 'op-rollback-9', step: 'suspend' })).toBe(false);
+    expect(liftsHalt({ reorgId: 'r-105-0xab12', step: 'rollback' })).toBe(false);
+    const afterRollback = stateAfter('halted', { reorgId: 'op-rollback-9', step: 'rollback' });
+    expect(afterRollback).toBe('suspended');
+    expect(stateAfter(afterRollback, { reorgId: 'op-rollback-9', step: 'restore' })).toBe('running');
   });
 });

@@ -5,7 +5,17 @@
 export { connectEtcd, etcdHosts } from '../connect';
 export type { Ack, Command, ModuleKind, ModuleState, ModuleStatus, Step } from '../layout';
 export { keysFor, MODULE_KINDS } from '../layout';
-export { type CommandDecision, type CommandMemory, decideCommand, stateAfter } from './decide';
+export {
+  isAddress,
+  WATCH_KINDS,
+  type WatchKind,
+  type WatchRequest,
+  type WatchStatus,
+  watchKeysFor,
+  watchRequestSchema,
+  watchStatusSchema,
+} from '../layout/watch';
+export { type CommandDecision, type CommandMemory, decideCommand, liftsHalt, stateAfter } from './decide';
 export {
   type CommandHandler,
   type ModuleHandle,

@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { createLogger, describeError, type Logger, type TickstreamError } from '@tickstream/shared';
 import type { Etcd3, Watcher } from 'etcd3';
-import { readAll } from '../connect';
+import { type Entry, readAll } from '../connect';
 import {
   type Ack,
   ackSchema,
@@ -21,7 +21,7 @@ import { Registration } from './registration';
 export type CommandHandler = (command: Command) => unknown;
 
 /** The fields of its status a module sets itself. */
-export type StatusPatch = Partial<Pick<ModuleStatus, 'state' | 'block' | 'lag' | 'detail'>>;
+export type StatusPatch = Partial<Pick<ModuleStatus, 'state' | 'block' | 'lag' | 'detail' | 'partitions'>>;
 
 export interface RegisterModuleOptions {
   readonly chainId: number;
@@ -46,7 +46,11 @@ export interface ModuleHandle {
   readonly highestToken: number;
   /** How many commands were refused as FENCED. */
   readonly refused: number;
-  /** Sets fields of the status (and refreshes `heartbeatAt`). */
+  /**
+   * Sets fields of the status (and refreshes `heartbeatAt`). Called from `onCommand`, the patch is
+   * applied at once and written with the status that follows the step's ack: the ack does not wait
+   * for a status write.
+   */
   update(patch: StatusPatch): Promise<void>;
   /** Stops watching and revokes the lease: the registration disappears at once. */
   close(): Promise<void>;
@@ -58,7 +62,9 @@ export interface ModuleHandle {
  * `onCommand`, one at a time, in order. Each (reorgId, step) runs once: a repeat is acknowledged again
  * without running; a command with a token lower than one seen is refused (FENCED) and reported in the
  * status. Acks go to `/acks/<reorgId>/<step>/<kind>/<id>`. A module that registers while a reorg runs
- * is suspended first. A lost lease is re-granted and the registration written again.
+ * is suspended first. A module that set `state: 'halted'` stays halted through the steps it runs until
+ * the rollback of an operator's reorg (`liftsHalt`). A lost lease is re-granted and the registration
+ * written again.
  *
  * @example
  * const handle = await registerModule(etcd, {
@@ -85,6 +91,8 @@ class ModuleClient implements ModuleHandle {
   readonly #queue: Command[] = [];
   readonly #watchers: Watcher[] = [];
   #draining = false;
+  /** True while `onCommand` runs: status patches then wait for the write that follows the ack. */
+  #inCommand = false;
   #closed = false;
   #closing: Promise<void> | undefined;
   #refused = 0;
@@ -128,8 +136,14 @@ class ModuleClient implements ModuleHandle {
     const { kind, id } = this.#opts;
     const own = this.#keys.command(kind, id);
     const all = this.#keys.broadcast(kind);
-    const snap = await readAll(this.#etcd, [{ key: this.#keys.current }, { key: own }, { key: all }]);
-    const [current, ...commands] = snap!.results;
+    const snap = await readAll(this.#etcd, [
+      { prefix: this.#keys.acks },
+      { key: this.#keys.current },
+      { key: own },
+      { key: all },
+    ]);
+    const [acks, current, ...commands] = snap!.results;
+    this.#remember(acks ?? []);
     const ctx = current?.[0] ? parseValue(reorgContextSchema, current[0].value) : undefined;
     if (ctx !== undefined && ctx.phase !== 'DONE') {
       const { leaderToken: token, reorgId, targetBlock, newBlockHash } = ctx;
@@ -149,7 +163,26 @@ class ModuleClient implements ModuleHandle {
   }
 
   update(patch: StatusPatch): Promise<void> {
+    if (this.#inCommand) {
+      this.#registration.patch((s) => ({ ...s, ...patch }));
+      return Promise.resolve();
+    }
     return this.#registration.write((s) => ({ ...s, ...patch }));
+  }
+
+  /**
+   * Loads this module's acks found in etcd at start (steps done before a restart of the process), so
+   * that a repeated step is recognised without a read per command. Acks of a reorg live until it is
+   * DONE; after start, this process writes its own acks and remembers them.
+   */
+  #remember(entries: readonly Entry[]): void {
+    const { kind, id } = this.#opts;
+    for (const e of entries) {
+      const [reorgId, step, k, i] = e.key.slice(this.#keys.acks.length).split('/');
+      if (reorgId === undefined || step === undefined || k !== kind || i !== id) continue;
+      const ack = parseValue(ackSchema, e.value);
+      if (ack?.ok) this.#memory.done.set(`${reorgId}/${step}`, ack);
+    }
   }
 
   close(): Promise<void> {
@@ -215,45 +248,52 @@ class ModuleClient implements ModuleHandle {
     this.#memory.highestToken = Math.max(this.#memory.highestToken, command.token);
     const { kind, id } = this.#opts;
     const ackKey = this.#keys.ack(command.reorgId, command.step, kind, id);
-    let done = decision.type === 'repeat' ? decision.ack : undefined;
-    if (done === undefined) {
-      const stored = await this.#etcd.get(ackKey).string();
-      const ack = stored === null ? undefined : parseValue(ackSchema, stored);
-      if (ack?.ok) done = ack; // done before a restart of this module
-    }
-    if (done !== undefined) {
-      this.#memory.done.set(stepKey(command), done);
+    if (decision.type === 'repeat') {
+      const done = decision.ack;
       await this.#etcd.put(ackKey).value(JSON.stringify({ ...done, token: command.token, repeated: true }));
       await this.#registration.write((s) => ({ ...s, lastToken: this.#memory.highestToken }));
       return;
     }
-    let ack: Ack;
+    let result: unknown;
+    let failure: string | undefined;
+    this.#inCommand = true;
     try {
-      const result = await this.#opts.onCommand(command);
-      ack = {
-        ok: true,
-        token: command.token,
-        at: new Date().toISOString(),
-        ...(result === undefined ? {} : { result }),
-      };
+      result = await this.#opts.onCommand(command);
     } catch (err) {
-      const error = describeError(err);
-      this.#log.error({ err: error, command, attempt }, 'command failed; will retry');
+      failure = describeError(err);
+    } finally {
+      this.#inCommand = false;
+    }
+    if (failure !== undefined) {
+      this.#log.error({ err: failure, command, attempt }, 'command failed; will retry');
       await this.#etcd
         .put(ackKey)
-        .value(JSON.stringify({ ok: false, token: command.token, at: new Date().toISOString(), error }));
-      await this.update({ detail: `${command.step} ${command.reorgId} failed: ${error}` });
+        .value(
+          JSON.stringify({ ok: false, token: command.token, at: new Date().toISOString(), error: failure }),
+        );
+      await this.update({ detail: `${command.step} ${command.reorgId} failed: ${failure}` });
       await delay(Math.min(10_000, (this.#opts.retryMs ?? 500) * 2 ** attempt));
       if (!this.#closed) await this.#handle(command, attempt + 1);
       return;
     }
+    const ack: Ack = {
+      ok: true,
+      token: command.token,
+      at: new Date().toISOString(),
+      ...(result === undefined ? {} : { result }),
+    };
     this.#memory.done.set(stepKey(command), ack);
     await this.#etcd.put(ackKey).value(JSON.stringify(ack));
-    await this.#registration.write(({ detail: _cleared, ...s }) => ({
-      ...s,
-      state: s.state === 'halted' ? 'halted' : stateAfter(command.step),
-      lastToken: this.#memory.highestToken,
-      lastReorgId: command.reorgId,
-    }));
+    await this.#registration.write(({ detail, ...s }) => {
+      const state = stateAfter(s.state, command);
+      // A step done clears the detail of an earlier failure; a halt keeps its reason.
+      return {
+        ...s,
+        ...(state === 'halted' && detail !== undefined ? { detail } : {}),
+        state,
+        lastToken: this.#memory.highestToken,
+        lastReorgId: command.reorgId,
+      };
+    });
   }
 }

@@ -38,6 +38,11 @@ export class Registration {
     this.#beat();
   }
 
+  /** Replaces the status by `change(status)` without writing it: the next write carries it. */
+  patch(change: (s: ModuleStatus) => ModuleStatus): void {
+    this.#status = change(this.#status);
+  }
+
   /** Replaces the status by `change(status)` and writes it (with a fresh `heartbeatAt`). */
   write(change: (s: ModuleStatus) => ModuleStatus = (s) => s): Promise<void> {
     this.#status = change(this.#status);

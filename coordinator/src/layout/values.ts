@@ -22,6 +22,8 @@ export const moduleStatusSchema = z.object({
   lastToken: z.number().int().min(0),
   lastReorgId: z.string().nullable(),
   detail: z.string().optional(),
+  /** The partitions a projector process runs now (etcd assignment). */
+  partitions: z.array(z.string()).optional(),
 });
 export type ModuleStatus = z.output<typeof moduleStatusSchema>;
 

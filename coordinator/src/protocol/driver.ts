@@ -3,10 +3,10 @@ import { describeError, isTickstreamError, type Logger } from '@tickstream/share
 import type { Etcd3, Watcher } from 'etcd3';
 import { finishOps, stepOps } from '../context';
 import { fencedWrite, type Leadership, type WriteOp } from '../election';
-import { type Command, type Keys, keysFor, MODULE_KINDS } from '../layout';
+import { type Command, type Keys, keysFor, MODULE_KINDS, type ReorgContext } from '../layout';
 import { pickNext } from './intake';
-import { type Decision, describeOpenSteps, next, startReorg, takeOver } from './machine';
-import { type LeaderView, observe } from './observe';
+import { type Decision, describeOpenSteps, next, type Observed, startReorg, takeOver } from './machine';
+import { type Change, type LeaderView, observe, wakesLeader } from './observe';
 
 export interface DriverOptions {
   readonly log: Logger;
@@ -21,7 +21,8 @@ export type DriverOutcome = 'ended' | 'resign' | 'stopped';
 
 /**
  * Runs the reorg protocol while `leadership` lasts: read the view (fenced), decide with the pure
- * machine, write the result (fenced), then wait for the next change under `/tickstream/<chainId>/`.
+ * machine, write the result (fenced) and decide again at once; when there is nothing to write, wait for
+ * the next change under `/tickstream/<chainId>/` that can alter the decision (`wakesLeader`).
  * Returns 'resign' when an operator asked this leader to hand over, 'ended' when the term ended,
  * 'stopped' on shutdown.
  *
@@ -97,7 +98,7 @@ async function step(
     if (view.resign.token === undefined || view.resign.token === leadership.token) return 'resign';
     return 'wrote';
   }
-  const obs = { acks: view.acks, live: view.live, now: new Date() };
+  const obs = { acks: view.acks, live: view.live, now: new Date(), paused: view.paused !== undefined };
   if (view.current !== undefined) {
     const ctx = view.current;
     const decision: Decision =
@@ -122,8 +123,10 @@ async function step(
         },
         'reorg step',
       );
-      return 'wrote';
+      return settled(decision.context, obs);
     }
+    // Under a pause RESTORING sent `pause`, so the modules are suspended already; the broadcast keys get
+    // a pause of its own (acks under `op-`) so that a module starting before `resume` pauses too.
     const repause: Command | undefined = view.paused
       ? { token: leadership.token, reorgId: `${view.paused.opId}-after-${ctx.reorgId}`, step: 'pause' }
       : undefined;
@@ -163,7 +166,7 @@ async function step(
       },
       'reorg started',
     );
-    return 'wrote';
+    return settled(d.context, obs);
   }
   const command: Command = { token: leadership.token, reorgId: intake.opId, step: intake.type };
   await write([
@@ -178,6 +181,16 @@ async function step(
   return 'wrote';
 }
 
+/**
+ * After writing `context`: 'idle' when the machine, given the same observation, would only wait (the
+ * acks of the steps just sent cannot be in it), so the driver waits for a change instead of reading
+ * its view again at once; 'wrote' when there is more to do already (e.g. a new leader repeating steps
+ * that were acknowledged).
+ */
+function settled(context: ReorgContext, obs: Observed): 'wrote' | 'idle' {
+  return next(context, obs).type === 'wait' ? 'idle' : 'wrote';
+}
+
 async function watchRoot(etcd: Etcd3, keys: Keys, revision: number, wake: Wake): Promise<Watcher> {
   const watcher = await etcd
     .watch()
@@ -185,7 +198,16 @@ async function watchRoot(etcd: Etcd3, keys: Keys, revision: number, wake: Wake):
     .startRevision(String(revision + 1))
     .create();
   watcher.on('data', (res) => {
-    if (res.events.some((e) => e.kv.key.toString() !== keys.heartbeat)) wake.fire();
+    const changes = res.events.map(
+      (e): Change => ({
+        type: e.type === 'Delete' ? 'delete' : 'put',
+        key: e.kv.key.toString(),
+        value: e.kv.value.toString(),
+        createRevision: Number(e.kv.create_revision),
+        modRevision: Number(e.kv.mod_revision),
+      }),
+    );
+    if (changes.some((c) => wakesLeader(keys, c))) wake.fire();
   });
   watcher.on('error', () => wake.fire());
   return watcher;

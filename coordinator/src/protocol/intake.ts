@@ -12,9 +12,22 @@ export type Intake =
   | { readonly type: 'reorg'; readonly start: ReorgStart; readonly consume: string }
   | { readonly type: 'pause' | 'resume'; readonly opId: string; readonly consume: string };
 
+const OPERATOR_ROLLBACK = 'op-rollback-';
+
 /** The reorg id of an operator rollback: derived from its request's create revision (the CLI knows it). */
 export function operatorReorgId(revision: number): string {
-  return `op-rollback-${revision}`;
+  return `${OPERATOR_ROLLBACK}${revision}`;
+}
+
+/**
+ * True for the id of an operator's rollback (module reports cannot use the `op-` prefix).
+ *
+ * @example
+ * isOperatorReorg('op-rollback-9'); // true
+ * isOperatorReorg('r-105-0xab12'); // false
+ */
+export function isOperatorReorg(reorgId: string): boolean {
+  return reorgId.startsWith(OPERATOR_ROLLBACK);
 }
 
 /**

@@ -15,12 +15,16 @@ import { type LiveModule, moduleName } from '../modules';
  *
  *   SUSPENDING   suspend -> every kind at once; done when every awaited module acked
  *   ROLLING_BACK rollback -> api, then projector, then ingest; each kind waits for its own acks
- *   RESTORING    restore -> every kind at once (resume from targetBlock + 1)
+ *   RESTORING    restore -> every kind at once (resume from targetBlock + 1); while an operator
+ *                pause holds, pause instead: the modules stay suspended at targetBlock until resume
  *   DONE         the context moves to history
  *
- * Awaited modules are the live ones (registered: lease alive) that are not halted. A module whose
- * lease lapses disappears from `live` and is no longer waited for; one that registers mid-step is.
- * Steps are keyed by (reorgId, step): repeating one is harmless, which is what a new leader does.
+ * Awaited modules are the live ones (registered: lease alive). A halted module (it stopped for an
+ * operator) is awaited only by an operator's rollback, which is what recovers it: it rolls back with
+ * the others and its rollback lifts the halt; a reorg reported by a module does not wait for it. A
+ * module whose lease lapses disappears from `live` and is no longer waited for; one that registers
+ * mid-step is. Steps are keyed by (reorgId, step): repeating one is harmless, which is what a new
+ * leader does.
  */
 
 /** What the leader sees: acks of the current reorg as `step/kind/id`, live modules, the time. */
@@ -28,6 +32,11 @@ export interface Observed {
   readonly acks: ReadonlySet<string>;
   readonly live: readonly LiveModule[];
   readonly now: Date;
+  /**
+   * An operator pause is in force (`control/paused`; default false). Pause and resume are applied
+   * only between reorgs, so this holds for the whole reorg: RESTORING then sends `pause`.
+   */
+  readonly paused?: boolean;
 }
 
 /** A command for every module of `kind` (written to the kind's broadcast key). */
@@ -62,9 +71,19 @@ export function ackId(step: Step, kind: ModuleKind, id: string): string {
   return `${step}/${kind}/${id}`;
 }
 
-/** The modules a step of `kind` waits for: live and not halted. */
-export function awaited(live: readonly LiveModule[], kind: ModuleKind): LiveModule[] {
-  return live.filter((m) => m.kind === kind && m.status.state !== 'halted');
+/**
+ * The modules a step of `kind` waits for: the live ones, halted ones included only when the reorg is
+ * an operator's rollback (the operator's answer to a halt must reach the halted module).
+ *
+ * @example
+ * awaited(live, 'ingest', 'report'); // live ingest modules that are not halted
+ */
+export function awaited(
+  live: readonly LiveModule[],
+  kind: ModuleKind,
+  origin: ReorgContext['origin'],
+): LiveModule[] {
+  return live.filter((m) => m.kind === kind && (origin === 'operator' || m.status.state !== 'halted'));
 }
 
 function snapshot(live: readonly LiveModule[]): ReorgContext['moduleStatuses'] {
@@ -154,7 +173,9 @@ export function next(ctx: ReorgContext, obs: Observed): Decision {
   let changed = false;
   const steps = ctx.steps.map((s): StepRecord => {
     if (s.doneAt !== undefined) return s;
-    const pending = awaited(obs.live, s.kind).filter((m) => !obs.acks.has(ackId(s.step, s.kind, m.id)));
+    const pending = awaited(obs.live, s.kind, ctx.origin).filter(
+      (m) => !obs.acks.has(ackId(s.step, s.kind, m.id)),
+    );
     if (pending.length > 0) {
       waitingFor.push(...pending.map(moduleName));
       return s;
@@ -178,7 +199,9 @@ export function next(ctx: ReorgContext, obs: Observed): Decision {
       const i = last === undefined ? -1 : ROLLBACK_ORDER.indexOf(last.kind);
       const kind = ROLLBACK_ORDER[i + 1];
       if (kind !== undefined) return open(base, 'ROLLING_BACK', stepsFor('rollback', [kind], obs.now));
-      return open(base, 'RESTORING', stepsFor('restore', MODULE_KINDS, obs.now));
+      // Under an operator pause the modules acknowledge the end of the reorg and stay suspended.
+      const resume: Step = obs.paused === true ? 'pause' : 'restore';
+      return open(base, 'RESTORING', stepsFor(resume, MODULE_KINDS, obs.now));
     }
     case 'RESTORING': {
       const done: ReorgContext = {

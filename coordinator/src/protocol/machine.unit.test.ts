@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import type { ModuleKind, ModuleState, ReorgContext, Step } from '../layout';
 import type { LiveModule } from '../modules';
-import { ackId, type Decision, next, type Observed, startReorg, takeOver } from './machine';
+import { ackId, type Decision, next, type Observed, type ReorgStart, startReorg, takeOver } from './machine';
 
 const T0 = new Date('2025-01-01T00:00:00.000Z');
 const at = (ms: number) => new Date(T0.getTime() + ms);
@@ -16,8 +16,8 @@ function mod(kind: ModuleKind, id: string, state: ModuleState = 'running'): Live
 
 const LIVE = [mod('ingest', 'i0'), mod('projector', 'p0'), mod('projector', 'p1'), mod('api', 'a0')];
 
-function obs(acks: readonly string[], live: readonly LiveModule[] = LIVE, ms = 10): Observed {
-  return { acks: new Set(acks), live, now: at(ms) };
+function obs(acks: readonly string[], live: readonly LiveModule[] = LIVE, ms = 10, paused = false): Observed {
+  return { acks: new Set(acks), live, now: at(ms), paused };
 }
 
 /** Every ack of `step` from the live modules of `kinds`. */
@@ -42,14 +42,17 @@ function sent(d: Decision): string[] {
 }
 
 /** Runs the machine with every live module acking whatever it is sent, and returns each decision. */
-function runToEnd(live: readonly LiveModule[] = LIVE): Decision[] {
+function runToEnd(
+  live: readonly LiveModule[] = LIVE,
+  { start = START, paused = false }: { start?: ReorgStart; paused?: boolean } = {},
+): Decision[] {
   const decisions: Decision[] = [];
-  let d: Decision = startReorg(START, 7, obs([], live, 0));
+  let d: Decision = startReorg(start, 7, obs([], live, 0, paused));
   const acks: string[] = [];
   for (let ms = 1; d.type === 'write' && ms < 50; ms++) {
     decisions.push(d);
     for (const c of d.send) acks.push(...acksOf(c.command.step, [c.kind], live));
-    d = next(d.context, obs(acks, live, ms));
+    d = next(d.context, obs(acks, live, ms, paused));
   }
   decisions.push(d);
   return decisions;
@@ -167,11 +170,74 @@ describe('next', () => {
     ]);
   });
 
-  test('behavior: a halted module is not waited for', () => {
+  test('behavior: a reorg reported by a module does not wait for a halted module', () => {
     const live = [mod('ingest', 'i0', 'halted'), mod('api', 'a0')];
     const { context } = startReorg(START, 7, obs([], live, 0));
     const d = expectWrite(next(context, obs([ackId('suspend', 'api', 'a0')], live)));
     expect(d.context.phase).toBe('ROLLING_BACK');
+  });
+
+  test("behavior: an operator's rollback waits for a halted module in every step", () => {
+    const live = [mod('ingest', 'i0', 'halted'), mod('api', 'a0')];
+    const start: ReorgStart = {
+      reorgId: 'op-rollback-9',
+      origin: 'operator',
+      targetBlock: 90,
+      newHead: null,
+    };
+    const { context } = startReorg(start, 7, obs([], live, 0));
+    expect(next(context, obs([ackId('suspend', 'api', 'a0')], live))).toMatchObject({
+      type: 'write',
+      transition: 'SUSPENDING: progress',
+    });
+    const decisions = runToEnd(live, { start });
+    expect(decisions.map((d) => (d.type === 'write' ? d.transition : d.type))).toEqual([
+      'SUSPENDING: suspend all',
+      'ROLLING_BACK: rollback api',
+      'ROLLING_BACK: rollback projector',
+      'ROLLING_BACK: rollback ingest',
+      'RESTORING: restore ingest, restore projector, restore api',
+      'finish',
+    ]);
+    const done = decisions.at(-1)!;
+    if (done.type !== 'finish') throw new Error('expected finish');
+    expect(done.context.steps.filter((s) => s.kind === 'ingest').map((s) => s.acked)).toEqual([
+      ['ingest/i0'],
+      ['ingest/i0'],
+      ['ingest/i0'],
+    ]);
+    // Without ingest's rollback ack, the rollback does not go on to RESTORING.
+    const rolling = decisions
+      .map((d) => (d.type === 'write' ? d.context : undefined))
+      .find((c) => c?.steps.at(-1)?.kind === 'ingest' && c.phase === 'ROLLING_BACK')!;
+    const allButIngest = [
+      ...acksOf('suspend', ['ingest', 'api'], live),
+      ...acksOf('rollback', ['api'], live),
+    ];
+    expect(next(rolling, obs(allButIngest, live))).toEqual({ type: 'wait', waitingFor: ['ingest/i0'] });
+  });
+
+  test('behavior: under an operator pause, RESTORING sends pause: the modules stay suspended', () => {
+    const decisions = runToEnd(LIVE, { paused: true });
+    expect(decisions.map((d) => (d.type === 'write' ? d.transition : d.type))).toEqual([
+      'SUSPENDING: suspend all',
+      'ROLLING_BACK: rollback api',
+      'ROLLING_BACK: rollback projector',
+      'ROLLING_BACK: rollback ingest',
+      'RESTORING: pause ingest, pause projector, pause api',
+      'finish',
+    ]);
+    const restoring = decisions[4]!;
+    expect(sent(restoring)).toEqual(['pause ingest @7', 'pause projector @7', 'pause api @7']);
+    expect(restoring.type === 'write' && restoring.send[0]!.command).toEqual({
+      token: 7,
+      reorgId: 'r1',
+      step: 'pause',
+      targetBlock: 100,
+      newBlockHash: '0xabc',
+    });
+    const done = decisions.at(-1)!;
+    expect(done.type === 'finish' && done.context.steps.every((s) => s.doneAt !== undefined)).toBe(true);
   });
 
   test('behavior: a module that registers mid-step is waited for', () => {

@@ -5,6 +5,7 @@ import {
   ackSchema,
   type Keys,
   type ModuleKind,
+  moduleStatusSchema,
   parseValue,
   pausedSchema,
   type ReorgContext,
@@ -110,4 +111,32 @@ export async function observe(
     resign,
     malformed,
   };
+}
+
+/** One change under `/tickstream/<chainId>/`, as a watch reports it. */
+export interface Change {
+  readonly type: 'put' | 'delete';
+  readonly key: string;
+  readonly value: string;
+  readonly createRevision: number;
+  readonly modRevision: number;
+}
+
+/**
+ * Whether a change can alter the leader's next decision, so that it must read its view again: what
+ * others write that the leader decides on. That is an ack, a report or an operator request; a module
+ * that appears, disappears or halts (a halted module is not awaited by a reported reorg). Not: the
+ * leader's own keys (context, commands, history, pause, heartbeat), deletions it made, or a module's
+ * status refresh (heartbeat, progress, the status after each step), which would only cost reads.
+ *
+ * @example
+ * watcher.on('data', (res) => { if (res.events.some((e) => wakesLeader(keys, toChange(e)))) wake.fire(); });
+ */
+export function wakesLeader(keys: Keys, c: Change): boolean {
+  if (c.key.startsWith(keys.modules)) {
+    if (c.type === 'delete' || c.createRevision === c.modRevision) return true;
+    return parseValue(moduleStatusSchema, c.value)?.state === 'halted';
+  }
+  if (c.type === 'delete') return false;
+  return c.key.startsWith(keys.acks) || c.key.startsWith(keys.reports) || c.key.startsWith(keys.requests);
 }
