@@ -1,2 +1,4 @@
 export * from './keys';
+export * from './partitions';
 export * from './values';
+export * from './watch';

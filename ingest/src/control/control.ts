@@ -2,6 +2,7 @@ import {
   type Command,
   clearHalt,
   connectEtcd,
+  liftsHalt,
   type ModuleHandle,
   registerModule,
   reportHalt,
@@ -12,6 +13,7 @@ import type { Etcd3 } from 'etcd3';
 import type { IngestDeps, IngestState } from '../service/deps';
 import { Gate } from './gate';
 import { rollbackTo } from './rollback';
+import { WatchRequests } from './watches';
 
 /**
  * Ingest's side of the control plane: registered in etcd under a lease, it runs the coordinator's
@@ -24,6 +26,8 @@ export class IngestControl {
   #handle: ModuleHandle | null = null;
   #lastUpdate = 0;
   #halted = false;
+  /** The operators' watch list (`tickstream watch add`). */
+  watches: WatchRequests | null = null;
 
   private constructor(
     private readonly deps: IngestDeps,
@@ -46,6 +50,7 @@ export class IngestControl {
       log: deps.log,
     });
     deps.log.info({ module: control.#handle.key }, 'registered with the coordinator');
+    control.watches = await WatchRequests.start(etcd, deps.cfg.CHAIN_ID, deps.log);
     return control;
   }
 
@@ -99,6 +104,7 @@ export class IngestControl {
   }
 
   async close(): Promise<void> {
+    await this.watches?.close();
     await this.#handle?.close().catch(() => {});
     this.etcd.close();
   }
@@ -109,7 +115,7 @@ export class IngestControl {
       case 'suspend':
       case 'pause':
         await this.gate.suspend();
-        await this.#handle?.update({ state: 'suspended' });
+        if (!this.#halted) await this.#handle?.update({ state: 'suspended' });
         return { block: state === null ? null : state.next - 1 };
       case 'rollback': {
         if (cmd.targetBlock === undefined)
@@ -117,14 +123,17 @@ export class IngestControl {
         if (state === null) throw new TickstreamError('NOT_READY', 'ingest has not started yet');
         await this.gate.suspend();
         const seq = await rollbackTo(this.deps, state, cmd.targetBlock, cmd.reorgId);
+        // The operator's rollback is the answer to a halt: from its block on, ingest goes on with the rest.
+        if (this.#halted && liftsHalt(cmd)) {
+          this.#halted = false;
+          await clearHalt(this.etcd, { chainId: this.deps.cfg.CHAIN_ID, kind: 'ingest', id: this.id });
+        }
         return { toBlock: cmd.targetBlock, streamSeq: seq };
       }
       case 'restore':
       case 'resume':
-        if (this.#halted) {
-          this.#halted = false;
-          await clearHalt(this.etcd, { chainId: this.deps.cfg.CHAIN_ID, kind: 'ingest', id: this.id });
-        }
+        // A halt holds through restore and resume until an operator's rollback lifts it (never guesses).
+        if (this.#halted) return { from: null, halted: true };
         this.gate.resume();
         await this.#handle?.update({ state: 'running', detail: '' });
         return { from: state === null ? null : state.next };

@@ -2,7 +2,7 @@ import { allPartitions, type Hex, type RollbackEntry } from '@tickstream/shared'
 import { fetchHeader } from '../follow';
 import { readTail } from '../publish';
 import type { IngestDeps, IngestState } from '../service/deps';
-import { rewindCursor } from '../store';
+import { rewindCursor, saveWatchProgress } from '../store';
 
 /**
  * Ingest's roll-back step: appends one rollback entry per partition (`toBlock`, its hash, the reorg
@@ -38,6 +38,13 @@ export async function rollbackTo(
   state.writer.epoch = reorgId;
   await rewindCursor(deps.pg, deps.cfg.CHAIN_ID, toBlock, seq, reorgId);
   for (const n of [...state.headers.keys()]) if (n > toBlock) state.headers.delete(n);
+  // A watched address still backfilling: its catch-up entries above toBlock are orphaned too.
+  for (const job of state.jobs.values()) {
+    if (job.joinedAt !== null || job.doneTo <= toBlock) continue;
+    job.doneTo = toBlock;
+    job.skipLogIndex = -1;
+    await saveWatchProgress(deps.pg, deps.cfg.CHAIN_ID, job);
+  }
   state.next = toBlock + 1;
   state.last = { number: toBlock, hash };
   state.seq = seq;

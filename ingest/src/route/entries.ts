@@ -15,6 +15,8 @@ export interface RouteContext {
   readonly partitions: number;
   readonly factory: Hex;
   readonly positionManager: Hex;
+  /** Factories an operator added at runtime (`tickstream watch add --kind factory`), once followed. */
+  readonly factories?: ReadonlySet<Hex>;
 }
 
 /** The pool a factory PoolCreated log creates (last 20 bytes of the second data word). */
@@ -22,8 +24,11 @@ export function createdPool(log: ChainLog): Hex {
   return `0x${log.data.slice(2 + 64 + 24, 2 + 128)}` as Hex;
 }
 
-export function isPoolCreated(log: ChainLog, factory: Hex): boolean {
-  return log.address === factory && log.topics[0] === TOPIC.PoolCreated;
+export function isPoolCreated(log: ChainLog, factory: Hex, factories?: ReadonlySet<Hex>): boolean {
+  // The topic first: it rules out nearly every log without hashing its address for the set.
+  return (
+    log.topics[0] === TOPIC.PoolCreated && (log.address === factory || factories?.has(log.address) === true)
+  );
 }
 
 const NPM_POOL_EVENTS = new Set<string>([
@@ -40,7 +45,8 @@ function int24OfTopic(t: Hex): number {
 
 function partitionOf(log: ChainLog, ctx: RouteContext): Partition {
   if (log.address === ctx.positionManager) return 'tokens';
-  if (isPoolCreated(log, ctx.factory)) return partitionOfAddress(createdPool(log), ctx.partitions);
+  if (isPoolCreated(log, ctx.factory, ctx.factories))
+    return partitionOfAddress(createdPool(log), ctx.partitions);
   return partitionOfAddress(log.address, ctx.partitions);
 }
 

@@ -5,6 +5,7 @@ import type { Pool } from 'pg';
 import type { LedgerTarget, LedgerWriter } from '../publish';
 import type { RouteContext } from '../route';
 import type { ChainHeader, RpcClient } from '../rpc';
+import type { WatchJob } from '../store';
 
 export type IngestSettings = ServiceSettings<'ingest'>;
 
@@ -27,6 +28,8 @@ export interface IngestState {
   readonly pools: Map<Hex, number>;
   /** Recent headers near the head (the hash chain), by number. */
   readonly headers: Map<number, ChainHeader>;
+  /** Addresses operators added at runtime (`tickstream watch add`): backfilling or joined. */
+  readonly jobs: Map<Hex, WatchJob>;
   readonly writer: LedgerWriter;
   /** The next block to append. */
   next: number;
@@ -42,5 +45,6 @@ export function routeContextOf(cfg: IngestSettings): RouteContext {
     partitions: cfg.PARTITIONS,
     factory: cfg.FACTORY_ADDRESS,
     positionManager: cfg.POSITION_MANAGER_ADDRESS,
+    factories: new Set<Hex>(),
   };
 }

@@ -1,3 +1,4 @@
 export * from './deps';
 export * from './resume';
 export * from './run';
+export * from './watch';

@@ -1,9 +1,9 @@
-import { TickstreamError } from '@tickstream/shared';
-import { completeSpan, fetchSpan } from '../backfill';
+import { type Hex, TickstreamError } from '@tickstream/shared';
+import { completeSpan, fetchSpan, recoverFromTail } from '../backfill';
 import { fetchHeader } from '../follow';
 import { type LedgerTail, LedgerWriter, readTail } from '../publish';
 import { blockEntries } from '../route';
-import { loadCursor, loadHeaders, loadPools, migrateIngest, saveHeader } from '../store';
+import { loadCursor, loadHeaders, loadPools, loadWatchJobs, migrateIngest, saveHeader } from '../store';
 import type { IngestDeps, IngestState } from './deps';
 
 /**
@@ -14,15 +14,20 @@ import type { IngestDeps, IngestState } from './deps';
 export async function resume(deps: IngestDeps): Promise<IngestState> {
   await migrateIngest(deps.pg);
   const { CHAIN_ID: chainId, START_BLOCK: startBlock, FINALITY_DEPTH: depth } = deps.cfg;
-  const [tail, cursor, pools, headers] = await Promise.all([
+  const [tail, cursor, pools, headers, jobs] = await Promise.all([
     readTail(deps.jsm, deps.target),
     loadCursor(deps.pg, chainId),
     loadPools(deps.pg, chainId),
     loadHeaders(deps.pg, chainId, 2 * depth),
+    loadWatchJobs(deps.pg, chainId),
   ]);
+  const factories = deps.route.factories as Set<Hex> | undefined;
+  for (const job of jobs.values())
+    if (job.kind === 'factory' && job.joinedAt !== null) factories?.add(job.address);
   const state: IngestState = {
     pools,
     headers: new Map(headers.map((h) => [h.number, h])),
+    jobs,
     writer: new LedgerWriter(
       deps.nc,
       deps.target,
@@ -33,7 +38,19 @@ export async function resume(deps: IngestDeps): Promise<IngestState> {
     seq: tail?.seq ?? 0,
     last: null,
   };
-  if (tail !== null) {
+  const catchingUp = recoverFromTail(jobs, tail);
+  if (tail !== null && tail.entry.kind === 'log' && tail.entry.catchUp === true) {
+    // The tail is a catch-up chunk of a watched address: it follows whole blocks, and the cursor
+    // (saved before the chunk ran) holds the last of them.
+    const last = cursor?.blockNumber ?? startBlock - 1;
+    state.seq = tail.seq;
+    state.next = Math.max(last + 1, startBlock);
+    state.last = { number: last, hash: state.headers.get(last)?.hash ?? null };
+    deps.log.info(
+      { address: catchingUp?.address, doneTo: catchingUp?.doneTo, skipLogIndex: catchingUp?.skipLogIndex },
+      'the ledger ends in a catch-up chunk; its job resumes right after it',
+    );
+  } else if (tail !== null) {
     const e = tail.entry;
     const block = e.kind === 'rollback' ? e.toBlock : e.blockNumber;
     state.last = { number: block, hash: e.kind === 'rollback' ? e.toBlockHash : e.blockHash };

@@ -4,6 +4,7 @@ import { findCommonAncestor, IngestControl } from '../control';
 import { fetchHeader, followBlock, HeadWatcher } from '../follow';
 import type { IngestDeps, IngestState } from './deps';
 import { resume } from './resume';
+import { catchingUp, staticWatchRequests, takeWatchRequests, watchStep } from './watch';
 
 /**
  * Ingest's main loop: resume from the ledger, backfill in ranges up to the unfinalized window, then
@@ -20,6 +21,7 @@ export async function runIngest(deps: IngestDeps, signal: AbortSignal): Promise<
   const heads = new HeadWatcher(deps.client, deps.log, deps.cfg.POLL_INTERVAL_MS, deps.cfg.RPC_WS_URL);
   const control = await IngestControl.start(deps);
   control?.gate.onResume(() => heads.interrupt());
+  control?.watches?.onChange(() => heads.interrupt());
   let pauseMs = 500;
   try {
     while (!signal.aborted) {
@@ -52,12 +54,28 @@ async function loop(
   const { FINALITY_DEPTH: depth, RPC_MAX_RETRIES: retries } = deps.cfg;
   let head = await heads.head(retries);
   const stopped = aborted(signal);
+  const watches = control?.watches ?? null;
+  const configured = staticWatchRequests(deps.cfg.WATCH_ADDRESSES);
+  if (configured.length > 0)
+    await takeWatchRequests(deps, state, { added: configured, removed: [] }, watches);
+  // Catch-up chunks of watched addresses alternate with the head's units, so neither waits long.
+  let catchUpTurn = true;
   while (!signal.aborted) {
     if (control !== null) {
       await Promise.race([control.gate.pass(), stopped]);
       if (signal.aborted) return;
       control.progress(state.next - 1);
     }
+    if (watches !== null) await takeWatchRequests(deps, state, watches.take(), watches);
+    if (catchingUp(state) && (catchUpTurn || state.next > head)) {
+      catchUpTurn = false;
+      if (await watchStep(deps, state, watches)) {
+        // Waiting for no head while catching up: look whether one came, so the head keeps its turns.
+        if (state.next > head) head = await heads.head(retries);
+        continue;
+      }
+    }
+    catchUpTurn = true;
     const safe = head - depth;
     if (state.next <= safe && state.headers.size === 0) {
       await backfill(deps, state, state.next, safe, signal);

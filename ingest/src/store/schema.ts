@@ -23,6 +23,25 @@ CREATE TABLE IF NOT EXISTS ingest_cursor (
   updated_at   timestamptz NOT NULL DEFAULT now()
 );
 ALTER TABLE ingest_cursor ADD COLUMN IF NOT EXISTS epoch text;
+CREATE TABLE IF NOT EXISTS ingest_watch (
+  chain_id       integer NOT NULL,
+  address        text    NOT NULL,
+  kind           text    NOT NULL,
+  from_block     bigint  NOT NULL,
+  done_to        bigint  NOT NULL,
+  skip_log_index integer NOT NULL DEFAULT -1,
+  joined_at      bigint,
+  logs           bigint  NOT NULL DEFAULT 0,
+  updated_at     timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (chain_id, address)
+);
+CREATE TABLE IF NOT EXISTS ingest_watch_pools (
+  chain_id      integer NOT NULL,
+  factory       text    NOT NULL,
+  pool          text    NOT NULL,
+  created_block bigint  NOT NULL,
+  PRIMARY KEY (chain_id, factory, pool)
+);
 `;
 
 export async function migrateIngest(pg: Pool): Promise<void> {

@@ -26,6 +26,14 @@ export interface LogEntry extends LedgerPosition {
   readonly data: Hex;
   /** Only on position-manager IncreaseLiquidity/DecreaseLiquidity/Collect: the pool it acts on. */
   readonly context?: PoolContext;
+  /**
+   * Only on the history of an address an operator added at runtime (`tickstream watch add`): a log
+   * of a block the ledger has already passed. Such logs come as one catch-up segment per address,
+   * in (block, logIndex) order, between whole blocks, and all before the address's first live log;
+   * they have no seals. A consumer folds them into the state of their own pool (which nothing else
+   * touched before), not into the block it is assembling.
+   */
+  readonly catchUp?: true;
 }
 
 /**
