@@ -3,6 +3,7 @@
  * Stages: consume (JetStream → sealed blocks) → decode (logs → events) → apply (fold, rows) → store.
  */
 export * from './apply';
+export * from './assign';
 export * from './config';
 export * from './consume';
 export * from './control';

@@ -35,7 +35,9 @@ function modulesTable(rows: readonly ModuleRow[]): string {
       duration(m.heartbeatAgeMs),
       String(m.lastToken),
       m.lastReorgId ?? '-',
-      m.detail ?? '',
+      [m.partitions === null ? '' : `partitions ${m.partitions.join(',') || '-'}`, m.detail ?? '']
+        .filter((d) => d !== '')
+        .join('; '),
     ]),
   );
 }

@@ -60,6 +60,8 @@ export interface ModuleRow {
   readonly lastToken: number;
   readonly lastReorgId: string | null;
   readonly detail: string | null;
+  /** The partitions a projector process runs (etcd assignment), else null. */
+  readonly partitions: readonly string[] | null;
 }
 
 /**
@@ -138,6 +140,7 @@ export async function readStatus(etcd: Etcd3, chainId: number, now = Date.now())
       lastToken: m.status.lastToken,
       lastReorgId: m.status.lastReorgId,
       detail: m.status.detail ?? null,
+      partitions: m.status.partitions ?? null,
     })),
     halts: (haltKvs ?? [])
       .map((e) => parseValue(haltSchema, e.value))

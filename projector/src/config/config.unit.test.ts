@@ -1,6 +1,6 @@
 import { isTickstreamError, loadConfig } from '@tickstream/shared';
 import { describe, expect, it } from 'vitest';
-import { crashAfterCommit, selectPartitions } from './index';
+import { assignmentOf, crashAfterCommit, selectPartitions } from './index';
 
 describe('projector settings (shared schema)', () => {
   it('default: every setting has a default', () => {
@@ -46,5 +46,26 @@ describe('crashAfterCommit', () => {
   it('default: reads n', () => {
     expect(crashAfterCommit('crash-after-commit:3')).toBe(3);
     expect(crashAfterCommit(undefined)).toBeUndefined();
+  });
+});
+
+describe('assignmentOf', () => {
+  const cfg = (env: Record<string, string>) => loadConfig('projector', env);
+
+  it('default: etcd with the control plane and all partitions', () => {
+    expect(assignmentOf(cfg({}))).toBe('etcd');
+  });
+
+  it('behavior: auto is static without the control plane or with a partition list', () => {
+    expect(assignmentOf(cfg({ CONTROL_PLANE: 'none' }))).toBe('static');
+    expect(assignmentOf(cfg({ PROJECTOR_PARTITIONS: '0,tokens' }))).toBe('static');
+    expect(assignmentOf(cfg({ PROJECTOR_ASSIGNMENT: 'static' }))).toBe('static');
+    expect(assignmentOf(cfg({ PROJECTOR_ASSIGNMENT: 'etcd', CONTROL_PLANE: 'none' }))).toBe('etcd');
+  });
+
+  it('error: etcd with a partition list', () => {
+    expect(() => assignmentOf(cfg({ PROJECTOR_ASSIGNMENT: 'etcd', PROJECTOR_PARTITIONS: '1' }))).toThrow(
+      /PROJECTOR_PARTITIONS=1/,
+    );
   });
 });

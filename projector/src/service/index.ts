@@ -4,3 +4,4 @@ export * from './finality';
 export * from './partition';
 export * from './progress';
 export * from './run';
+export * from './runners';

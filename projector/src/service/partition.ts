@@ -44,6 +44,12 @@ const MAX_ATTEMPTS = 10;
 /** Thrown when the stored checkpoint is ahead of this process's model: reload and go on. */
 class ReloadNeeded extends Error {}
 
+/** Thrown before a write when this process may no longer hold the partition (its lease is stale): stop. */
+class NotOwner extends Error {}
+
+/** Whether this process may write the partition now (etcd assignment: its lease is fresh). */
+export type MayWrite = () => boolean;
+
 /**
  * True for errors that must stop the partition (non-retryable TickstreamErrors: PROJECTION_INVARIANT,
  * CHECKPOINT_CONFLICT, LEDGER_MALFORMED): wrong state must never be written.
@@ -91,6 +97,8 @@ export class PartitionRunner {
   /** Blocks skipped as orphaned (skip marker) since start. */
   skipped = 0;
   #commits = 0;
+  /** True once this runner set the durable consumer up itself (etcd assignment: recreated on takeover). */
+  #ownConsumer = false;
   #run: Run | null = null;
   #feed: AbortController | null = null;
   #wake: (() => void) | null = null;
@@ -102,6 +110,7 @@ export class PartitionRunner {
     private readonly deps: ProjectorDeps,
     partition: Partition,
     private readonly onBatch?: BatchListener,
+    private readonly mayWrite?: MayWrite,
   ) {
     this.partition = partition;
     this.#progress = new Progress(deps.log, String(partition), deps.cfg.PROJECTOR_PROGRESS_INTERVAL_MS);
@@ -153,6 +162,8 @@ export class PartitionRunner {
     };
     signal.addEventListener('abort', stop, { once: true });
     let attempts = 0;
+    let reason = 'stopped';
+    log.info({ partition: name }, 'partition runner started');
     try {
       while (!signal.aborted) {
         await this.gate.pass();
@@ -162,7 +173,14 @@ export class PartitionRunner {
           const run = this.#run ?? (await this.#load());
           this.#run = run;
           const afterSeq = run.checkpointSeq ?? 0;
+          this.#assertOwner(); // the durable consumer is shared with whoever owns the partition next
+          if (this.mayWrite !== undefined && !this.#ownConsumer) {
+            // Taken over: the previous owner may still be alive (frozen) with pull requests waiting on
+            // the consumer, which would take deliveries away from us. A new consumer has none.
+            await deps.jsm.consumers.delete(target.stream, target.durable).catch(() => false);
+          }
           const consumer = await resetConsumer(deps.jsm, target, afterSeq);
+          this.#ownConsumer = true;
           if (this.gate.suspended) continue;
           log.info(
             {
@@ -203,6 +221,10 @@ export class PartitionRunner {
         } catch (err) {
           this.#feed = null;
           this.#run = null; // the model may be half-way through a block: reload it
+          if (err instanceof NotOwner) {
+            reason = err.message;
+            break;
+          }
           if (err instanceof ReloadNeeded) {
             log.warn({ partition: name, reason: err.message }, 'reloading the partition from Postgres');
             continue;
@@ -218,9 +240,20 @@ export class PartitionRunner {
           await this.#sleep(delay);
         }
       }
+    } catch (err) {
+      reason = describeError(err);
+      throw err;
     } finally {
       signal.removeEventListener('abort', stop);
       this.gate.release();
+      log.info({ partition: name, reason, commits: this.#commits }, 'partition runner stopped');
+    }
+  }
+
+  /** Throws NotOwner when this process may no longer write the partition. */
+  #assertOwner(): void {
+    if (this.mayWrite !== undefined && !this.mayWrite()) {
+      throw new NotOwner('the projector lease is stale: the partition may have another owner soon');
     }
   }
 
@@ -287,6 +320,7 @@ export class PartitionRunner {
 
   /** A rollback entry of a reorg this partition already rewound for: the checkpoint moves past it. */
   async #pass(run: Run, unit: Rollback): Promise<void> {
+    this.#assertOwner();
     const marks = marksAfter(run.marks, unit);
     const moved = await passRollback(
       this.deps.pg,
@@ -312,6 +346,7 @@ export class PartitionRunner {
 
   /** Any other rollback entry: rewind to its block, the replay ending at the entry. */
   async #rewind(run: Run, entry: RollbackEntry, seq: number): Promise<void> {
+    this.#assertOwner();
     const r = await rewindPartition(this.deps, this.partition, entry.toBlock, entry.reorgId, {
       untilSeq: seq,
       toBlockHash: entry.toBlockHash,
@@ -354,6 +389,7 @@ export class PartitionRunner {
           }
         : undefined;
     const kept = snapshot !== undefined && deps.snapshots !== undefined ? cloneModel(run.model) : null;
+    this.#assertOwner();
     const result = await writeBatch(deps.pg, batch, run.checkpointSeq, snapshot);
     this.#commits++;
     deps.afterCommit?.();

@@ -67,6 +67,13 @@ export const settingsSchema = z.object({
   FINALITY_DEPTH: int(1, 10_000).default(64),
   BACKFILL_RANGE: int(1, 1_000_000).default(2_000),
   POLL_INTERVAL_MS: int(10, 3_600_000).default(1_000),
+  WATCH_ADDRESSES: z
+    .string()
+    .regex(
+      /^$|^0x[0-9a-fA-F]{40}(:(pool|factory))?(@\d+)?(,0x[0-9a-fA-F]{40}(:(pool|factory))?(@\d+)?)*$/,
+      "expected a comma list of '<address>[:pool|:factory][@<fromBlock>]'",
+    )
+    .default(''),
   RPC_TIMEOUT_MS: int(100, 600_000).default(10_000),
   RPC_MAX_RETRIES: int(0, 100).default(8),
   RPC_URLS: providerList.optional(),
@@ -77,6 +84,7 @@ export const settingsSchema = z.object({
   BACKFILL_CONCURRENCY: int(1, 64).default(4),
   BACKFILL_TARGET_LOGS: int(1, 10_000_000).default(5_000),
   BACKFILL_MAX_LOGS: int(1, 10_000_000).default(20_000),
+  BACKFILL_MAX_INFLIGHT_LOGS: int(1, 100_000_000).default(40_000),
   PARTITIONS: int(1, 256).default(4),
   NATS_URL: url(['nats:', 'tls:', 'ws:', 'wss:']).default('nats://127.0.0.1:4222'),
   LEDGER_STREAM_PREFIX: z
@@ -116,6 +124,7 @@ export const settingsSchema = z.object({
     .string()
     .regex(/^(all|(\d+|tokens)(,(\d+|tokens))*)$/, "expected 'all' or a comma list like '0,1,tokens'")
     .default('all'),
+  PROJECTOR_ASSIGNMENT: z.enum(['auto', 'static', 'etcd']).default('auto'),
   PROJECTOR_BATCH_ENTRIES: int(1, 100_000).default(5_000),
   PROJECTOR_CONSUMER_NAME: z
     .string()
@@ -126,7 +135,7 @@ export const settingsSchema = z.object({
     .string()
     .regex(/^crash-after-commit:[1-9]\d*$/, "expected 'crash-after-commit:<n>'")
     .optional(),
-  SNAPSHOT_EVERY_BLOCKS: int(1, 1_000_000).default(32),
+  SNAPSHOT_EVERY_BLOCKS: int(1, 1_000_000).default(8),
   FINALITY_INTERVAL_MS: int(100, 3_600_000).default(2_000),
   API_HOST: z.string().min(1).default('127.0.0.1'),
   API_PORT: int(0, 65_535).default(8080),
