@@ -144,9 +144,10 @@ describe('tickstream CLI', () => {
     for (const m of modules)
       expect(calls.some((c) => c.module === m.name && c.command.step === 'pause')).toBe(true);
 
-    // A rollback while paused restores the pipeline, then the operator's pause holds again.
+    // A rollback while paused suspends and rolls back; the operator's pause holds through RESTORING
+    // (the modules are sent pause, not restore), and still holds afterwards.
     const rb = await json<{ reorgId: string }>(['rollback', '--to', '70', '--wait']);
-    for (const m of modules) expect(m.ran(rb.reorgId)).toEqual(['suspend', 'rollback', 'restore']);
+    for (const m of modules) expect(m.ran(rb.reorgId)).toEqual(['suspend', 'rollback', 'pause']);
     await waitFor(async () => (await states()).every((s) => s === 'suspended'), {
       timeoutMs: 5_000,
       what: 'paused again',
@@ -201,6 +202,32 @@ describe('tickstream CLI', () => {
     expect(res.stdout).toBe('');
     expect(res.stderr).toContain(`etcd is unreachable at ETCD_URL=${url}`);
     expect(res.ms).toBeLessThan(5_000);
+  });
+
+  test('watch add, list, remove: the request in etcd, once; bad arguments named', async () => {
+    const pool = '0x00000000000000000000000000000000000000Aa';
+    const added = await json<{ added: boolean; address: string; kind: string; fromBlock: number }>([
+      'watch',
+      'add',
+      pool,
+      '--from',
+      '12',
+    ]);
+    expect(added).toMatchObject({ added: true, address: pool.toLowerCase(), kind: 'pool', fromBlock: 12 });
+    const raw = await etcd.get(`/tickstream/${CHAIN}/watch/${pool.toLowerCase()}`).json();
+    expect(raw).toMatchObject({ address: pool.toLowerCase(), kind: 'pool', fromBlock: 12 });
+    expect(await json<{ added: boolean }>(['watch', 'add', pool])).toMatchObject({ added: false });
+    const rows = await json<{ address: string; status: unknown }[]>(['watch', 'list']);
+    expect(rows).toEqual([expect.objectContaining({ address: pool.toLowerCase(), status: null })]);
+    expect((await cli(['watch', 'list'])).stdout).toMatch(/ADDRESS +KIND +FROM +STATE[\s\S]*pending/);
+    expect(await json<{ removed: boolean }>(['watch', 'remove', pool])).toEqual({
+      removed: true,
+      address: pool.toLowerCase(),
+    });
+    expect(await json<unknown[]>(['watch', 'list'])).toEqual([]);
+    const bad = await cli(['watch', 'add', '0x12', '--from', '3']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('<address> must be 0x and 40 hex digits');
   });
 
   test.each([

@@ -3,3 +3,5 @@ export type { CommandContext, ExitCode } from './commands';
 export { ageOf, duration, table } from './format';
 export { type CliIo, runCli, USAGE } from './run';
 export { type ModuleRow, readStatus, type StatusView } from './view';
+export { PROJECTIONS, parseRebuildArgs, type RebuildArgs, rebuildArgv, runRebuild } from './rebuild';
+export { parseWatchArgs, type WatchAddArgs, type WatchRow } from './watch';
