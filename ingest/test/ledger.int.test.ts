@@ -1,8 +1,8 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { type Hex, type LedgerEntry, streamName } from '@tickstream/shared';
+import { type Hex, type LedgerEntry, streamName, subjectRoot } from '@tickstream/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureStream, LedgerWriter, readTail } from '../src/publish';
+import { ensureStream, LedgerWriter, rawSendOf, readTail } from '../src/publish';
 import { blockEntries } from '../src/route';
 import type { ChainLog } from '../src/rpc';
 import { uniquePrefix } from './support/env';
@@ -75,5 +75,65 @@ describe('ledger appends', () => {
     const stale = new LedgerWriter(nc, target, { ...tail!, msgId: 'log:0:0:0:0xstale' });
     await expect(stale.append(block(2, 'a', 1))).rejects.toMatchObject({ code: 'LEDGER_ERROR' });
     expect((await readTail(jsm, target))?.seq).toBe(tail!.seq);
+  });
+
+  it('behavior: a batch framed in one buffer stores what publishing message by message stores', async () => {
+    const jsm = await jetstreamManager(nc);
+    const entries = [...block(7, 'a', 5), ...block(8, 'b', 3)];
+    // The same connection without its protocol handler: the writer falls back to `publish`.
+    const plain = new Proxy(nc, {
+      get: (t, k) => {
+        if (k === 'protocol') return undefined;
+        const v = Reflect.get(t, k);
+        return typeof v === 'function' ? v.bind(t) : v;
+      },
+    });
+    expect(rawSendOf(nc)).not.toBeNull(); // else this nats.js has no fast path: see frame.ts
+    expect(rawSendOf(plain)).toBeNull();
+    const stored = [];
+    for (const conn of [nc, plain]) {
+      const target = { prefix: uniquePrefix('frame'), chainId: 31337 };
+      await ensureStream(jsm, target);
+      const w = new LedgerWriter(conn, target, null);
+      await w.append(entries.slice(0, 4));
+      expect(await w.append(entries.slice(4))).toBe(entries.length);
+      const name = streamName(target.prefix, target.chainId);
+      const msgs = [];
+      for (let seq = 1; seq <= entries.length; seq++) {
+        const m = await jsm.streams.getMessage(name, { seq });
+        msgs.push({
+          subject: m!.subject.slice(subjectRoot(target.prefix, 31337).length),
+          data: Buffer.from(m!.data).toString('hex'),
+          id: m!.header.get('Nats-Msg-Id'),
+          expect: m!.header.get('Nats-Expected-Last-Msg-Id'),
+        });
+      }
+      stored.push(msgs);
+    }
+    expect(stored[0]).toEqual(stored[1]);
+    expect(stored[0]![1]!.expect).toBe(stored[0]![0]!.id);
+    expect(stored[0]![4]!.expect).toBe(stored[0]![3]!.id);
+  });
+
+  it('error: an entry refused inside a batch refuses the rest (only the last is acknowledged)', async () => {
+    const target = { prefix: uniquePrefix('hole'), chainId: 31337 };
+    const jsm = await jetstreamManager(nc);
+    const name = streamName(target.prefix, target.chainId);
+    await jsm.streams.add({
+      name,
+      subjects: [`${subjectRoot(target.prefix, 31337)}.>`],
+      max_msg_size: 2_000,
+    });
+    const entries = block(3, 'c', 3);
+    const big = {
+      ...(entries[1] as Extract<LedgerEntry, { kind: 'log' }>),
+      data: `0x${'00'.repeat(3_000)}` as Hex,
+    };
+    const w = new LedgerWriter(nc, target, null);
+    await expect(w.append([entries[0]!, big, ...entries.slice(2)])).rejects.toMatchObject({
+      code: 'LEDGER_ERROR',
+    });
+    const kept = await readStream(nc, name);
+    expect(kept.map((x) => x.entry)).toEqual([entries[0]]);
   });
 });

@@ -1,2 +1,3 @@
 export * from './connect';
+export * from './frame';
 export * from './ledger';

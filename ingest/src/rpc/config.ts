@@ -9,6 +9,7 @@ const NAMES = [
   'BACKFILL_CONCURRENCY',
   'BACKFILL_TARGET_LOGS',
   'BACKFILL_MAX_LOGS',
+  'BACKFILL_MAX_INFLIGHT_LOGS',
 ] as const;
 
 /** The RPC pool's and the adaptive backfill's settings (part of the one shared schema). */

@@ -2,7 +2,7 @@ import { type Hex, TickstreamError } from '@tickstream/shared';
 import type { PublicClient } from 'viem';
 import { poolOf, type RpcClient } from './client';
 import type { RpcPool } from './pool';
-import { type ChainHeader, type ChainLog, checkLogs, parseHeader, parseLog } from './validate';
+import { type ChainHeader, type ChainLog, checkLogs, parseHeader, parseLogs } from './validate';
 
 /** What the request functions accept: ingest's pooled client, a bare pool, or any viem client. */
 export type RpcSource = RpcClient | RpcPool | PublicClient;
@@ -49,7 +49,7 @@ export async function getLogs(client: RpcSource, filter: LogFilter): Promise<Cha
       if (!Array.isArray(raw)) {
         throw new TickstreamError('RPC_MALFORMED', `${what}: answer is not an array`, { retryable: true });
       }
-      const logs = raw.map(parseLog);
+      const logs = parseLogs(raw);
       checkLogs(logs, range, addresses, isBlock ? filter.block : undefined);
       return logs;
     },

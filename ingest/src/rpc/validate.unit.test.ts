@@ -1,6 +1,6 @@
 import { isTickstreamError } from '@tickstream/shared';
 import { describe, expect, it } from 'vitest';
-import { checkLogs, parseHeader, parseLog } from './validate';
+import { checkLogs, parseHeader, parseLog, parseLogs } from './validate';
 
 const raw = {
   address: '0x' + 'Ab'.repeat(20),
@@ -46,6 +46,36 @@ describe('parseLog', () => {
     const e = codeOf(() => parseLog({ ...raw, ...patch }));
     expect(e.code).toBe('RPC_MALFORMED');
     expect(e.message).toContain(field);
+  });
+});
+
+describe('parseLog quantities and case', () => {
+  it.each(['0x', '0x1 ', ' 0x1', '0x1g', '0X1', '0x12345678901234', '0x1.5', '0x_1', 1])(
+    'error: %j is not a hex quantity',
+    (logIndex) => {
+      expect(codeOf(() => parseLog({ ...raw, logIndex })).message).toContain('logIndex');
+    },
+  );
+  it('default: quantities of up to 13 hex digits, either case', () => {
+    expect(parseLog({ ...raw, logIndex: '0xfFfFfFfFfFfFf' }).logIndex).toBe(2 ** 52 - 1);
+    expect(parseLog({ ...raw, logIndex: '0x0' }).logIndex).toBe(0);
+  });
+  it('default: an uppercase topic is lowercased, the raw answer left as it is', () => {
+    const topics = [`0x${'A'.repeat(64)}`, `0x${'b'.repeat(64)}`];
+    expect(parseLog({ ...raw, topics }).topics).toEqual([`0x${'a'.repeat(64)}`, `0x${'b'.repeat(64)}`]);
+    expect(topics[0]).toBe(`0x${'A'.repeat(64)}`);
+  });
+});
+
+describe('parseLogs', () => {
+  it('behavior: logs of one block share its hash; a malformed one is still refused', () => {
+    const logs = parseLogs([raw, { ...raw, logIndex: '0x6' }]);
+    expect(logs[1]!.blockHash).toBe(logs[0]!.blockHash);
+    expect(logs.map((l) => l.logIndex)).toEqual([5, 6]);
+    const e = codeOf(() => parseLogs([raw, { ...raw, logIndex: '0x6', transactionHash: '0x12' }]));
+    expect(e.message).toContain('transactionHash');
+    const upper = codeOf(() => parseLogs([raw, { ...raw, blockHash: `0x${'Z'.repeat(64)}` }]));
+    expect(upper.message).toContain('blockHash');
   });
 });
 

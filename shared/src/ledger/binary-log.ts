@@ -9,7 +9,7 @@ import type { Hex } from './position';
  * | bytes | field |
  * |---|---|
  * | 1 | version = 0x01 (JSON entries start with `{` = 0x7b) |
- * | 1 | flags: bit0 blockTimestamp present, bit1 context present |
+ * | 1 | flags: bit0 blockTimestamp present, bit1 context present, bit2 catch-up (history of a watched address) |
  * | 4 | chainId |
  * | 2 | partition (0xffff = 'tokens') |
  * | 6 | blockNumber |
@@ -36,21 +36,52 @@ function putHex(buf: Buffer, at: number, hex: Hex, bytes: number): number {
   return at + bytes;
 }
 
-/** Encodes a log entry in the v1 binary form. Its hex fields must be valid (checked by the RPC layer). */
-export function encodeBinaryLog(e: LogEntry): Buffer {
+/**
+ * A 32-byte hash as it was last written, for the next entry that has the same one: the logs of a block
+ * share its hash and those of a transaction its hash, so most entries copy 32 bytes instead of
+ * decoding 64 hex digits.
+ */
+class LastHash {
+  #hex: string | null = null;
+  readonly #bytes = Buffer.alloc(32);
+
+  put(buf: Buffer, at: number, hex: Hex): number {
+    if (hex === this.#hex) {
+      buf.set(this.#bytes, at);
+      return at + 32;
+    }
+    const end = putHex(buf, at, hex, 32);
+    buf.copy(this.#bytes, 0, at, end);
+    this.#hex = hex;
+    return end;
+  }
+}
+const lastBlockHash = new LastHash();
+const lastTxHash = new LastHash();
+
+/** The bytes of a log entry in the v1 binary form. */
+export function binaryLogSize(e: LogEntry): number {
+  return FIXED + 32 * e.topics.length + (e.data.length - 2) / 2 + (e.context === undefined ? 0 : 28);
+}
+
+/**
+ * Writes a log entry in the v1 binary form into `buf` at `start` (at least `binaryLogSize(e)` bytes
+ * free) and returns where it ends: a publisher frames many entries into one buffer without a copy
+ * each. Its hex fields must be valid (checked by the RPC layer).
+ */
+export function writeBinaryLog(e: LogEntry, buf: Buffer, start: number): number {
   const dataBytes = (e.data.length - 2) / 2;
-  const size = FIXED + 32 * e.topics.length + dataBytes + (e.context === undefined ? 0 : 28);
-  const buf = Buffer.allocUnsafe(size);
-  buf[0] = BINARY_LOG_V1;
-  buf[1] = (e.blockTimestamp === null ? 0 : 1) | (e.context === undefined ? 0 : 2);
-  buf.writeUInt32BE(e.chainId, 2);
-  buf.writeUInt16BE(e.partition === 'tokens' ? TOKENS : e.partition, 6);
-  buf.writeUIntBE(e.blockNumber, 8, 6);
-  buf.writeUInt32BE(e.txIndex, 14);
-  buf.writeUInt32BE(e.logIndex, 18);
-  buf.writeUIntBE(e.blockTimestamp ?? 0, 22, 6);
-  let at = putHex(buf, 28, e.blockHash, 32);
-  at = putHex(buf, at, e.txHash, 32);
+  buf[start] = BINARY_LOG_V1;
+  buf[start + 1] =
+    (e.blockTimestamp === null ? 0 : 1) | (e.context === undefined ? 0 : 2) | (e.catchUp ? 4 : 0);
+  buf.writeUInt32BE(e.chainId, start + 2);
+  buf.writeUInt16BE(e.partition === 'tokens' ? TOKENS : e.partition, start + 6);
+  buf.writeUIntBE(e.blockNumber, start + 8, 6);
+  buf.writeUInt32BE(e.txIndex, start + 14);
+  buf.writeUInt32BE(e.logIndex, start + 18);
+  buf.writeUIntBE(e.blockTimestamp ?? 0, start + 22, 6);
+  let at = lastBlockHash.put(buf, start + 28, e.blockHash);
+  at = lastTxHash.put(buf, at, e.txHash);
   at = putHex(buf, at, e.address, 20);
   buf[at++] = e.topics.length;
   for (const t of e.topics) at = putHex(buf, at, t, 32);
@@ -60,7 +91,15 @@ export function encodeBinaryLog(e: LogEntry): Buffer {
     at = putHex(buf, at, e.context.pool, 20);
     buf.writeInt32BE(e.context.tickLower, at);
     buf.writeInt32BE(e.context.tickUpper, at + 4);
+    at += 8;
   }
+  return at;
+}
+
+/** Encodes a log entry in the v1 binary form. Its hex fields must be valid (checked by the RPC layer). */
+export function encodeBinaryLog(e: LogEntry): Buffer {
+  const buf = Buffer.allocUnsafe(binaryLogSize(e));
+  writeBinaryLog(e, buf, 0);
   return buf;
 }
 
@@ -106,6 +145,7 @@ export function decodeBinaryLog(bytes: Uint8Array): LogEntry {
     address,
     topics,
     data,
+    ...(flags & 4 ? { catchUp: true as const } : {}),
   };
   if (!(flags & 2)) return entry;
   return {

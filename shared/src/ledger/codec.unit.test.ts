@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isTickstreamError } from '../errors';
+import { binaryLogSize, writeBinaryLog } from './binary-log';
 import { decodeEntry, encodeEntry, messageId } from './codec';
 import type { LogEntry, SealEntry } from './entry';
 import { comparePositions, positionKey } from './position';
@@ -57,6 +58,23 @@ describe('codec', () => {
     }
   });
 
+  it('behavior: entries written one after another into one buffer keep their own hashes', () => {
+    const entries = [
+      log,
+      { ...log, logIndex: 8 },
+      { ...log, logIndex: 9, txHash: h('9') },
+      { ...log, blockHash: h('8'), logIndex: 0 },
+      { ...log, blockHash: h('A').toLowerCase() as LogEntry['blockHash'], txHash: h('B') },
+      log,
+    ];
+    const buf = Buffer.alloc(entries.reduce((n, e) => n + binaryLogSize(e), 0));
+    const ends: number[] = [];
+    for (const e of entries) ends.push(writeBinaryLog(e, buf, ends.at(-1) ?? 0));
+    expect(ends.at(-1)).toBe(buf.length);
+    const decoded = ends.map((end, i) => decodeEntry(buf.subarray(i === 0 ? 0 : ends[i - 1], end)));
+    expect(decoded).toEqual(entries.map((e) => ({ ...e, txHash: e.txHash.toLowerCase() })));
+  });
+
   it('error: a truncated binary log is LEDGER_MALFORMED', () => {
     const bytes = encodeEntry(log);
     expect(() => decodeEntry(bytes.subarray(0, bytes.length - 1))).toThrow(/too short/);
@@ -106,5 +124,19 @@ describe('position', () => {
     const seen = new Set<number>();
     for (let i = 0; i < 64; i++) seen.add(partitionOfAddress(`0x${i.toString(16).padStart(40, '0')}`, 4));
     expect([...seen].sort()).toEqual([0, 1, 2, 3]);
+  });
+
+  it('behavior: partitions are FNV-1a over the address bytes (the ledger depends on it)', () => {
+    const fnv = (a: string, count: number) => {
+      let h = 0x811c9dc5;
+      for (const byte of Buffer.from(a.slice(2), 'hex')) h = Math.imul(h ^ byte, 0x01000193) >>> 0;
+      return h % count;
+    };
+    expect(partitionOfAddress('0x8ad599c3a0ff1de082011efddc58f1908eb6e6d8', 16)).toBe(15);
+    for (let i = 0; i < 200; i++) {
+      const a = `0x${(Math.imul(i, 0x9e3779b1) >>> 0).toString(16).padStart(8, '0').repeat(5)}` as const;
+      expect(partitionOfAddress(a, 7)).toBe(fnv(a, 7));
+      expect(partitionOfAddress(a.toUpperCase().replace('0X', '0x') as `0x${string}`, 7)).toBe(fnv(a, 7));
+    }
   });
 });
