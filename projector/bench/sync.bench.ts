@@ -1,0 +1,323 @@
+/**
+ * `npm run bench:sync`: the whole sync path on a seeded devnet of ≥ 200,000 logs, each service as its
+ * own process (`node --import tsx <entry>`, as `npm start` runs them):
+ *
+ * 1. raw `eth_getLogs` of the same anvil over ranges of BENCH_RAW_RANGE blocks (the peer);
+ * 2. end to end: ingest and projector started together on a fresh stream and database, from the
+ *    deploy block to the head: RPC → ledger (the ledger ends with the head's seals) and end to end
+ *    (every partition's checkpoint at its last entry);
+ * 3. ledger → projections: a second projector process, fresh database, over the complete ledger;
+ * 4. rebuild: `projector/src/rebuild/main.ts` on the end-to-end database while its projector still
+ *    runs (the swap matches the live checkpoints), then the rebuilt state is checked against the live
+ *    one (row counts per table of the archived tables).
+ *
+ * Peak RSS of each process is its VmHWM (read from /proc before it exits). Rates count log entries
+ * (events). The devnet state is built once (seed BENCH_SEED, BENCH_TRANSACTIONS transactions; a few
+ * minutes) and cached. Last line: one JSON object {rpcToLedgerEventsPerSec, ledgerToProjectionEventsPerSec,
+ * endToEndEventsPerSec, rawGetLogsPerSec, rebuildEventsPerSec, peakRssMB: {ingest, projector,
+ * projectorCatchUp, rebuild}}.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { cachedState, findFreePort, startDevnet } from '@tickstream/deploy/devnet';
+import { createTestDatabase, type TestDatabase, waitFor } from '@tickstream/deploy/local';
+import { decodeEntry, factoryEventsAbi, partitionSubject, streamName } from '@tickstream/shared';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { decodeEventLog, type Hex } from 'viem';
+import { type ServiceProcess, spawnService } from '../../ingest/test/support/process';
+
+const SEED = Number(process.env.BENCH_SEED ?? 7);
+const TRANSACTIONS = Number(process.env.BENCH_TRANSACTIONS ?? 150_000);
+const RAW_RANGE = Number(process.env.BENCH_RAW_RANGE ?? 25);
+const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 4);
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/12';
+const hex = (n: number) => `0x${n.toString(16)}`;
+
+async function rpc<T>(url: string, method: string, params: unknown[]): Promise<T> {
+  const r = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  });
+  const body = (await r.json()) as { result: T; error?: { message: string } };
+  if (body.error) throw new Error(`${method}: ${body.error.message}`);
+  return body.result;
+}
+
+/** Peak RSS (VmHWM) of a live process, in MB; 0 once it is gone. */
+function peakRss(pid: number | undefined): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m === null ? 0 : Math.round(Number(m[1]) / 1024);
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds (user + system) a live process has used so far (/proc/<pid>/stat utime + stime). */
+function cpuSecs(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // clock ticks (USER_HZ = 100)
+  } catch {
+    return 0;
+  }
+}
+
+/** Keeps the highest VmHWM seen of a process (sampled, and read once more before it is stopped). */
+class RssWatch {
+  peak = 0;
+  cpu = 0;
+  readonly #timer: NodeJS.Timeout;
+  constructor(private readonly p: ServiceProcess) {
+    this.#timer = setInterval(() => this.sample(), 250);
+  }
+  sample(): number {
+    this.peak = Math.max(this.peak, peakRss(this.p.child.pid));
+    this.cpu = Math.max(this.cpu, cpuSecs(this.p.child.pid));
+    return this.peak;
+  }
+  async stop(): Promise<number> {
+    this.sample();
+    clearInterval(this.#timer);
+    await this.p.kill();
+    return this.peak;
+  }
+}
+
+function alive(p: ServiceProcess, name: string): void {
+  if (p.child.exitCode !== null || p.child.signalCode !== null)
+    throw new Error(`${name} exited:\n${p.output().slice(-3000)}`);
+}
+
+const state = await cachedState({ seed: SEED, transactions: TRANSACTIONS, txPerBlock: 100 });
+const devnet = await startDevnet({ port: await findFreePort(), loadState: state.path });
+const nc = await connect({ servers: process.env.NATS_URL ?? 'nats://127.0.0.1:4222' });
+const jsm = await jetstreamManager(nc);
+const prefix = `SYNC${Date.now()}`;
+const chainId = devnet.chainId;
+const stream = streamName(prefix, chainId);
+const dbs: TestDatabase[] = [];
+const procs: ServiceProcess[] = [];
+try {
+  const { factory, positionManager, deployBlock } = devnet.addresses;
+  const from = Number(deployBlock);
+  const head = Number.parseInt(await rpc<string>(devnet.rpcUrl, 'eth_blockNumber', []), 16);
+
+  // 1. The peer: raw eth_getLogs over the same blocks, parsed, nothing else.
+  const created = await rpc<{ topics: Hex[]; data: Hex }[]>(devnet.rpcUrl, 'eth_getLogs', [
+    { address: factory, fromBlock: hex(from), toBlock: hex(head) },
+  ]);
+  const pools = created.flatMap((l) => {
+    const e = decodeEventLog({ abi: factoryEventsAbi, topics: l.topics as [Hex], data: l.data });
+    return e.eventName === 'PoolCreated' && e.args !== undefined ? [e.args.pool] : [];
+  });
+  let logs = 0;
+  const rawStart = performance.now();
+  for (let a = from; a <= head; a += RAW_RANGE) {
+    const got = await rpc<unknown[]>(devnet.rpcUrl, 'eth_getLogs', [
+      {
+        address: [factory, positionManager, ...pools],
+        fromBlock: hex(a),
+        toBlock: hex(Math.min(a + RAW_RANGE - 1, head)),
+      },
+    ]);
+    logs += got.length;
+  }
+  const rawSecs = (performance.now() - rawStart) / 1000;
+  console.log(
+    `devnet: blocks ${from}..${head}, ${pools.length} pools, ${logs} logs (${state.path.split('/').pop()})`,
+  );
+  console.log(
+    `raw eth_getLogs (ranges of ${RAW_RANGE}): ${rawSecs.toFixed(2)} s = ${Math.round(logs / rawSecs)} logs/s`,
+  );
+
+  // 2. End to end: ingest and projector processes from the deploy block to the head.
+  const db = await createTestDatabase('bench_sync');
+  dbs.push(db);
+  const common = {
+    CHAIN_ID: String(chainId),
+    LEDGER_STREAM_PREFIX: prefix,
+    PARTITIONS: String(PARTITIONS),
+    CONTROL_PLANE: 'none',
+    REDIS_URL,
+    LOG_LEVEL: 'warn',
+  };
+  const projectorEnv = (url: string, name: string) => ({
+    ...common,
+    DATABASE_URL: url,
+    PROJECTOR_CONSUMER_NAME: name,
+    PROJECTOR_ASSIGNMENT: 'static',
+  });
+  const start = performance.now();
+  const ingest = spawnService('ingest/src/main.ts', {
+    ...common,
+    RPC_URL: devnet.rpcUrl,
+    FACTORY_ADDRESS: factory,
+    POSITION_MANAGER_ADDRESS: positionManager,
+    START_BLOCK: String(from),
+    DATABASE_URL: db.url,
+  });
+  const projector = spawnService('projector/src/main.ts', projectorEnv(db.url, 'sync'));
+  procs.push(ingest, projector);
+  const ingestRss = new RssWatch(ingest);
+  const projectorRss = new RssWatch(projector);
+  await waitFor(
+    async () => {
+      alive(ingest, 'ingest');
+      alive(projector, 'projector');
+      const info = await jsm.streams.info(stream).catch(() => undefined);
+      if (info === undefined || info.state.last_seq === 0) return false;
+      const m = await jsm.streams.getMessage(stream, { seq: info.state.last_seq });
+      const e = m === null ? undefined : decodeEntry(m.data);
+      return e?.kind === 'seal' && e.partition === 'tokens' && e.blockNumber >= head;
+    },
+    { timeoutMs: 1_800_000, what: `ingest to append block ${head}`, intervalMs: 20, maxIntervalMs: 100 },
+  );
+  const ledgerSecs = (performance.now() - start) / 1000;
+  const lastSeq = new Map<string, number>();
+  for (let p = 0; p <= PARTITIONS; p++) {
+    const partition = p === PARTITIONS ? 'tokens' : p;
+    const m = await jsm.streams.getMessage(stream, {
+      last_by_subj: partitionSubject(prefix, chainId, partition),
+    });
+    lastSeq.set(String(partition), m?.seq ?? 0);
+  }
+  const caughtUp = (pool: pg.Pool) => async () => {
+    const { rows } = await pool
+      .query<{ partition: string; stream_seq: string }>('SELECT partition, stream_seq FROM proj_checkpoints')
+      .catch(() => ({ rows: [] }));
+    const at = new Map(rows.map((r) => [r.partition, Number(r.stream_seq)]));
+    return [...lastSeq].every(([p, seq]) => (at.get(p) ?? 0) >= seq);
+  };
+  const pool = new pg.Pool({ connectionString: db.url, max: 2 });
+  await waitFor(
+    async () => {
+      alive(projector, 'projector');
+      return caughtUp(pool)();
+    },
+    { timeoutMs: 1_800_000, what: 'the projection to catch up', intervalMs: 20, maxIntervalMs: 50 },
+  );
+  const e2eSecs = (performance.now() - start) / 1000;
+  const entries = (await jsm.streams.info(stream)).state.messages;
+  const peakRssMB: Record<string, number> = { ingest: await ingestRss.stop() };
+  const cpuUsPerEvent: Record<string, number> = {
+    ingest: Math.round((1e6 * ingestRss.cpu) / logs),
+    projector: Math.round((1e6 * cpuSecs(projector.child.pid)) / logs),
+  };
+  console.log(
+    `RPC → ledger (ingest process): ${logs} logs (${entries} entries) in ${ledgerSecs.toFixed(2)} s = ${Math.round(logs / ledgerSecs)} events/s`,
+  );
+  console.log(
+    `end to end (ingest + projector processes, block ${from} → projections at head ${head}): ${e2eSecs.toFixed(2)} s = ${Math.round(logs / e2eSecs)} events/s`,
+  );
+
+  // 3. Ledger → projections: a fresh projector process over the complete ledger.
+  const db2 = await createTestDatabase('bench_sync_catchup');
+  dbs.push(db2);
+  const pool2 = new pg.Pool({ connectionString: db2.url, max: 2 });
+  const catchStart = performance.now();
+  const catchUp = spawnService('projector/src/main.ts', projectorEnv(db2.url, 'catchup'));
+  procs.push(catchUp);
+  const catchRss = new RssWatch(catchUp);
+  await waitFor(
+    async () => {
+      alive(catchUp, 'projector (catch-up)');
+      return caughtUp(pool2)();
+    },
+    { timeoutMs: 1_800_000, what: 'the catch-up projection', intervalMs: 20, maxIntervalMs: 50 },
+  );
+  const catchSecs = (performance.now() - catchStart) / 1000;
+  peakRssMB.projectorCatchUp = await catchRss.stop();
+  cpuUsPerEvent.projectorCatchUp = Math.round((1e6 * catchRss.cpu) / logs);
+  await pool2.end();
+  console.log(
+    `ledger → projections (projector process, fresh database): ${catchSecs.toFixed(2)} s = ${Math.round(logs / catchSecs)} events/s`,
+  );
+
+  // 4. Rebuild on the end-to-end database, its projector still running.
+  const rebuild = spawn(process.execPath, ['--import', 'tsx', 'projector/src/rebuild/main.ts', '--json'], {
+    env: { ...process.env, ...common, DATABASE_URL: db.url },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let rebuildOut = '';
+  rebuild.stdout.on('data', (d: Buffer) => {
+    rebuildOut += d.toString('utf8');
+  });
+  rebuild.stderr.on('data', (d: Buffer) => process.stderr.write(d));
+  const exit = await new Promise<number | null>((resolve) => rebuild.once('exit', (code) => resolve(code)));
+  if (exit !== 0) throw new Error(`rebuild failed (exit ${exit}):\n${rebuildOut.slice(-3000)}`);
+  const json = rebuildOut
+    .split('\n')
+    .reverse()
+    .find((l) => l.startsWith('{"projection"'));
+  const rebuilt = JSON.parse(json ?? '{}') as {
+    cpuSec: number;
+    eventsPerSec: number;
+    peakRssMB: number;
+    seconds: number;
+    events: number;
+    phases: unknown;
+    cpu?: { mainSec: number; workersSec: number[] };
+  };
+  const rebuildEventsPerSec = rebuilt.eventsPerSec;
+  peakRssMB.rebuild = rebuilt.peakRssMB;
+  cpuUsPerEvent.rebuild = Math.round((1e6 * rebuilt.cpuSec) / logs);
+  console.log(
+    `rebuild (process, live projector running): ${rebuilt.events} events in ${rebuilt.seconds?.toFixed(2)} s = ${rebuildEventsPerSec} events/s, phases ${JSON.stringify(rebuilt.phases)}, CPU µs/event: main thread ${Math.round((1e6 * (rebuilt.cpu?.mainSec ?? 0)) / logs)}, fold workers ${(rebuilt.cpu?.workersSec ?? []).map((s) => Math.round((1e6 * s) / logs)).join(' + ')}`,
+  );
+  const counts = await pool.query<{ t: string; live: string; old: string }>(
+    `SELECT t, (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM public.%I', t), false, true, '')))[1]::text AS live,
+            (xpath('/row/n/text()', query_to_xml(format('SELECT count(*) AS n FROM tickstream_rebuild_old.%I', t), false, true, '')))[1]::text AS old
+       FROM unnest(ARRAY['pools','pool_history','ticks','tick_history','positions','position_history','nft_positions','events']) AS t`,
+  );
+  const differ = counts.rows.filter((r) => r.live !== r.old);
+  console.log(
+    `rebuilt vs replaced row counts: ${differ.length === 0 ? 'equal' : `DIFFER ${JSON.stringify(differ)}`} (${counts.rows.map((r) => `${r.t} ${r.live}`).join(', ')})`,
+  );
+  alive(projector, 'projector (after the swap)');
+  peakRssMB.projector = await projectorRss.stop();
+  await pool.end();
+
+  const result = {
+    rpcToLedgerEventsPerSec: Math.round(logs / ledgerSecs),
+    ledgerToProjectionEventsPerSec: Math.round(logs / catchSecs),
+    endToEndEventsPerSec: Math.round(logs / e2eSecs),
+    rawGetLogsPerSec: Math.round(logs / rawSecs),
+    rebuildEventsPerSec,
+    peakRssMB,
+    cpuUsPerEvent,
+  };
+  console.log(
+    `peak RSS (VmHWM, MB): ${Object.entries(peakRssMB)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}; targets: end to end ≥ 20,000 events/s, ingest < 500 MB, rebuild ≥ 50,000 events/s`,
+  );
+  console.log(
+    `CPU per event (µs, user + system of each process; contention-independent): ${Object.entries(
+      cpuUsPerEvent,
+    )
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}; load average ${(await import('node:os'))
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
+  if (logs < 200_000) console.log(`warning: only ${logs} logs (< 200,000): raise BENCH_TRANSACTIONS`);
+  console.log(JSON.stringify(result));
+} finally {
+  for (const p of procs) await p.kill().catch(() => undefined);
+  await jsm.streams.delete(stream).catch(() => false);
+  await nc.close();
+  await devnet.stop();
+  for (const d of dbs) await d.drop().catch(() => undefined);
+  const redis = new Redis(REDIS_URL, { lazyConnect: true, enableOfflineQueue: false });
+  await redis.connect().catch(() => undefined);
+  const keys = await redis.keys(`ts:${chainId}:*`).catch(() => [] as string[]);
+  if (keys.length > 0) await redis.del(...keys).catch(() => 0);
+  redis.disconnect();
+}
