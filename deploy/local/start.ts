@@ -18,6 +18,7 @@ const RPC_PORT = Number(process.env.DEVNET_PORT ?? 8545);
 const API_PORT = Number(process.env.API_PORT ?? 8080);
 const HISTORY_TX = Number(process.env.DEVNET_HISTORY_TX ?? 1_500);
 const LIVE_TPS = Number(process.env.DEVNET_TX_PER_SECOND ?? 4);
+const PROJECTORS = Number(process.env.DEVNET_PROJECTORS ?? 2);
 const DB_NAME = 'tickstream_devnet';
 const PREFIX = 'DEVNET';
 const say = (line: string) => console.log(line);
@@ -112,7 +113,16 @@ async function main(): Promise<void> {
       );
     }
     services.push(await startService({ name: 'ingest', entry: 'ingest/src/main.ts', env }));
-    services.push(await startService({ name: 'projector', entry: 'projector/src/main.ts', env }));
+    // Projector processes share the partitions through etcd leases (PROJECTOR_ASSIGNMENT=auto → etcd).
+    for (let i = 1; i <= PROJECTORS; i++) {
+      services.push(
+        await startService({
+          name: `projector-${i}`,
+          entry: 'projector/src/main.ts',
+          env: { ...env, MODULE_ID: `projector-${i}` },
+        }),
+      );
+    }
     const apiUrl = `http://127.0.0.1:${API_PORT}`;
     services.push(
       await startService({
@@ -138,7 +148,11 @@ async function main(): Promise<void> {
     say(`  chain RPC    ${devnet.rpcUrl}  (chain id ${devnet.chainId}, WebSocket ${devnet.wsUrl})`);
     say(`  factory      ${devnet.addresses.factory}`);
     say(`  operators    npx tickstream status   (leader, reorg phase, modules; --json)`);
-    say(`  logs         .data/run/{ingest,projector,api,coordinator-c1..c3}/server.log`);
+    say(`  projectors   ${PROJECTORS} processes sharing the partitions: npx tickstream modules`);
+    say(`  more         npx tickstream watch add <pool> | rebuild | rollback --to N | pause | resume`);
+    say(
+      `  logs         .data/run/{ingest,projector-1..${PROJECTORS},api,coordinator-c1..c3}/server.log`,
+    );
     say(`  live traffic ${LIVE_TPS} tx/s`);
     say('Ctrl-C stops everything.\n');
 
