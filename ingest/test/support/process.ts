@@ -64,9 +64,15 @@ export function spawnService(entry: string, env: Record<string, string>): Servic
         check();
       });
     },
+    /** Sends `signal`; a process still running 15 s later is killed (SIGKILL) and said so on stderr. */
     async kill(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      const timer = setTimeout(() => {
+        process.stderr.write(`${entry} (pid ${child.pid}): still running 15 s after ${signal}; SIGKILL\n`);
+        child.kill('SIGKILL');
+      }, 15_000);
       await exited;
+      clearTimeout(timer);
     },
   };
 }
