@@ -1,12 +1,15 @@
 /**
  * `npm run bench:project`: entries/s folded from the JetStream ledger into Postgres (and Redis) by a
  * fresh projection (new database, new consumer names) catching up over a whole ledger of ≥ 50,000
- * entries, and the process's peak RSS. Last line: {"entriesPerSec","rssMB"}.
+ * entries, and the process's peak RSS. Last line: {"entriesPerSec","cpuUsPerEntry","rssMB"}
+ * (`cpuUsPerEntry`: this process's CPU time per entry, `process.cpuUsage()`).
  *
  * The ledger is built once from a cached devnet state (seed BENCH_SEED, BENCH_TRANSACTIONS) by a real
  * ingest process and reused by later runs. The projector runs in this process (all partitions), as
  * `projector/src/main.ts` would run it.
  */
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { createTestDatabase, waitFor } from '@tickstream/deploy/local';
@@ -16,6 +19,41 @@ import pg from 'pg';
 import type { ProjectorConfig } from '../src/config';
 import { feedTarget, runProjector } from '../src/service';
 import { benchLedger } from './ledger';
+
+/**
+ * BENCH_CPU_PROF=file: a V8 CPU profile of the projection alone (not the ledger build), to that file;
+ * with BENCH_HEAP_PROF=1 an allocation profile instead (every object, collected or not).
+ */
+async function startProfile(): Promise<() => Promise<string>> {
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<unknown>((resolve, reject) =>
+      session.post(method, params, (err, res) => (err ? reject(err) : resolve(res))),
+    );
+  const heap = process.env.BENCH_HEAP_PROF === '1'; // allocation sampling (all objects) instead of CPU
+  if (heap) {
+    await post('HeapProfiler.enable');
+    await post('HeapProfiler.startSampling', {
+      samplingInterval: 16384,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
+  } else {
+    await post('Profiler.enable');
+    await post('Profiler.setSamplingInterval', { interval: 500 });
+    await post('Profiler.start');
+  }
+  return async () => {
+    const { profile } = (await post(heap ? 'HeapProfiler.stopSampling' : 'Profiler.stop')) as {
+      profile: unknown;
+    };
+    const file = process.env.BENCH_CPU_PROF!;
+    await writeFile(file, JSON.stringify(profile));
+    session.disconnect();
+    return file;
+  };
+}
 
 const SEED = Number(process.env.BENCH_SEED ?? 1);
 const TRANSACTIONS = Number(process.env.BENCH_TRANSACTIONS ?? 50_000);
@@ -79,7 +117,9 @@ try {
       }, 50)
     : undefined;
   const controller = new AbortController();
+  const profiler = process.env.BENCH_CPU_PROF ? await startProfile() : undefined;
   const start = performance.now();
+  const cpu0 = process.cpuUsage();
   let failed: unknown;
   const running = runProjector(
     { pg: pool, redis, js: jetstream(nc), jsm, log, cfg },
@@ -101,6 +141,8 @@ try {
     { timeoutMs: 1_800_000, what: 'the projection to catch up', intervalMs: 20, maxIntervalMs: 50 },
   );
   const secs = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  if (profiler !== undefined) console.log(`cpu profile of the projection: ${await profiler()}`);
   clearInterval(sampler);
   if (sampler !== undefined) console.log(`memory peaks (MB): ${JSON.stringify(peak)}`);
   controller.abort();
@@ -111,15 +153,21 @@ try {
   );
   const rssMB = Math.round(process.resourceUsage().maxRSS / 1024);
   const entriesPerSec = Math.round(ledger.entries / secs);
+  // CPU of this process (the projector, plus the bench's checkpoint polling) per entry: robust when the
+  // machine is shared, unlike entries/s.
+  const cpuUsPerEntry = Number(((cpu.user + cpu.system) / ledger.entries).toFixed(1));
   console.log(
     `projected ${ledger.entries} entries in ${secs.toFixed(2)} s = ${entriesPerSec} entries/s (target ≥ 10,000)`,
+  );
+  console.log(
+    `projector CPU ${cpuUsPerEntry} µs per entry (user ${Math.round(cpu.user / 1000)} ms, system ${Math.round(cpu.system / 1000)} ms)`,
   );
   console.log(
     `rows written: ${rows.rows.map((r) => `${r.t} ${r.n}`).join(', ')}; batches of ≤ ${BATCH} entries`,
   );
   console.log(`peak RSS ${rssMB} MB`);
   if (ledger.entries < 50_000) console.log(`warning: only ${ledger.entries} entries (< 50,000)`);
-  console.log(JSON.stringify({ entriesPerSec, rssMB }));
+  console.log(JSON.stringify({ entriesPerSec, cpuUsPerEntry, rssMB }));
 } finally {
   for (const p of partitions)
     await jsm.consumers.delete(stream, feedTarget(cfg, p).durable).catch(() => false);

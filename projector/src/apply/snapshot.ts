@@ -7,7 +7,7 @@ import {
   positionKey,
   takeChanges,
 } from '../fold';
-import { flipTick } from '../math';
+import { flipTick, type TickInfo } from '../math';
 import { createPartitionModel, createPoolEntry, type PartitionModel } from './model';
 
 /**
@@ -44,7 +44,99 @@ type SnapshotJson =
   | { readonly v: 1; readonly kind: 'tokens'; readonly tokens: TokenJson[] };
 
 /**
- * The model as snapshot JSON (see `decodeSnapshot`). Pure; the model is not changed.
+ * The text of a tick or position as last encoded, with every value it was made from: a row unchanged
+ * since the previous snapshot (most rows: a snapshot every few blocks, few rows changed in between) is
+ * not formatted again. A hit needs all values equal (compared, never assumed), so the text is exactly
+ * what formatting now would give. Kept by row object; a row dropped with its model is forgotten.
+ */
+interface TickMemo {
+  tick: number;
+  gross: bigint;
+  net: bigint;
+  out0: bigint;
+  out1: bigint;
+  block: number;
+  text: string;
+}
+interface PositionMemo {
+  owner: Hex;
+  lower: number;
+  upper: number;
+  liquidity: bigint;
+  in0: bigint;
+  in1: bigint;
+  owed0: bigint;
+  owed1: bigint;
+  block: number;
+  text: string;
+}
+const tickMemos = new WeakMap<TickInfo, TickMemo>();
+const positionMemos = new WeakMap<PositionState, PositionMemo>();
+
+/** `TickJson` of one tick, as `JSON.stringify` writes it. */
+function tickText(tick: number, t: TickInfo, block: number): string {
+  const m = tickMemos.get(t);
+  if (
+    m !== undefined &&
+    m.tick === tick &&
+    m.block === block &&
+    m.gross === t.liquidityGross &&
+    m.net === t.liquidityNet &&
+    m.out0 === t.feeGrowthOutside0X128 &&
+    m.out1 === t.feeGrowthOutside1X128
+  )
+    return m.text;
+  const text = `[${tick},"${t.liquidityGross}","${t.liquidityNet}","${t.feeGrowthOutside0X128}","${t.feeGrowthOutside1X128}",${block}]`;
+  tickMemos.set(t, {
+    tick,
+    gross: t.liquidityGross,
+    net: t.liquidityNet,
+    out0: t.feeGrowthOutside0X128,
+    out1: t.feeGrowthOutside1X128,
+    block,
+    text,
+  });
+  return text;
+}
+
+/** `PositionJson` of one position, as `JSON.stringify` writes it. */
+function positionText(p: PositionState, block: number): string {
+  const m = positionMemos.get(p);
+  if (
+    m !== undefined &&
+    m.block === block &&
+    m.owner === p.owner &&
+    m.lower === p.tickLower &&
+    m.upper === p.tickUpper &&
+    m.liquidity === p.liquidity &&
+    m.in0 === p.feeGrowthInside0LastX128 &&
+    m.in1 === p.feeGrowthInside1LastX128 &&
+    m.owed0 === p.tokensOwed0 &&
+    m.owed1 === p.tokensOwed1
+  )
+    return m.text;
+  const text =
+    `[${JSON.stringify(p.owner)},${p.tickLower},${p.tickUpper},"${p.liquidity}","${p.feeGrowthInside0LastX128}",` +
+    `"${p.feeGrowthInside1LastX128}","${p.tokensOwed0}","${p.tokensOwed1}",${block}]`;
+  positionMemos.set(p, {
+    owner: p.owner,
+    lower: p.tickLower,
+    upper: p.tickUpper,
+    liquidity: p.liquidity,
+    in0: p.feeGrowthInside0LastX128,
+    in1: p.feeGrowthInside1LastX128,
+    owed0: p.tokensOwed0,
+    owed1: p.tokensOwed1,
+    block,
+    text,
+  });
+  return text;
+}
+
+/**
+ * The model as snapshot JSON (see `decodeSnapshot`): the text `JSON.stringify` gives for `SnapshotJson`,
+ * with the ticks and positions unchanged since the previous call not formatted again (`tickText`,
+ * `positionText`). Pure as seen from outside; the model is not changed.
  *
  * @example
  * const text = encodeSnapshot(model); // '{"v":1,"kind":"pools","fees":[[3000,60]],"pools":[…]}'
@@ -65,35 +157,18 @@ export function encodeSnapshot(model: PartitionModel): string {
     }
     return JSON.stringify({ v: 1, kind: 'tokens', tokens } satisfies SnapshotJson);
   }
-  const pools: PoolJson[] = [];
+  let pools = '';
   for (const entry of model.pools.values()) {
     const s = entry.state;
-    const ticks: TickJson[] = [];
+    let ticks = '';
     for (const [tick, t] of s.ticks) {
-      ticks.push([
-        tick,
-        t.liquidityGross.toString(),
-        t.liquidityNet.toString(),
-        t.feeGrowthOutside0X128.toString(),
-        t.feeGrowthOutside1X128.toString(),
-        entry.tickBlocks.get(tick) ?? 0,
-      ]);
+      ticks += `${ticks === '' ? '' : ','}${tickText(tick, t, entry.tickBlocks.get(tick) ?? 0)}`;
     }
-    const positions: PositionJson[] = [];
+    let positions = '';
     for (const [key, p] of s.positions) {
-      positions.push([
-        p.owner,
-        p.tickLower,
-        p.tickUpper,
-        p.liquidity.toString(),
-        p.feeGrowthInside0LastX128.toString(),
-        p.feeGrowthInside1LastX128.toString(),
-        p.tokensOwed0.toString(),
-        p.tokensOwed1.toString(),
-        entry.positionBlocks.get(key) ?? 0,
-      ]);
+      positions += `${positions === '' ? '' : ','}${positionText(p, entry.positionBlocks.get(key) ?? 0)}`;
     }
-    pools.push({
+    const head: Omit<PoolJson, 'ticks' | 'positions'> = {
       address: s.address,
       token0: s.token0,
       token1: s.token1,
@@ -112,12 +187,13 @@ export function encodeSnapshot(model: PartitionModel): string {
         s.feeProtocol,
         s.observationCardinalityNext,
       ],
-      ticks,
-      positions,
-    });
+    };
+    // `{…head fields…,"ticks":[…],"positions":[…]}`: the head's JSON without its closing brace.
+    const text = `${JSON.stringify(head).slice(0, -1)},"ticks":[${ticks}],"positions":[${positions}]}`;
+    pools += `${pools === '' ? '' : ','}${text}`;
   }
-  const fees = [...model.factory.feeAmountTickSpacing.entries()];
-  return JSON.stringify({ v: 1, kind: 'pools', fees, pools } satisfies SnapshotJson);
+  const fees = JSON.stringify([...model.factory.feeAmountTickSpacing.entries()]);
+  return `{"v":1,"kind":"pools","fees":${fees},"pools":[${pools}]}`;
 }
 
 /**

@@ -48,6 +48,50 @@ export function cutsBatch(
   return prev !== null && pending <= within && Math.floor(block / every) > Math.floor(prev / every);
 }
 
+/** Where a JetStream message sits: its stream sequence and the consumer's entries still pending after it. */
+export interface Delivery {
+  readonly seq: number;
+  readonly pending: number;
+}
+
+/**
+ * Pure: the stream sequence and pending count of a message from its ack subject, as the client's
+ * `m.info` reads them (`$JS.ACK.<stream>.<consumer>.<count>.<sseq>.<dseq>.<ts>.<pending>`, or with
+ * `<domain>.<account hash>` after `ACK` and a random token at the end), read digit by digit: no eleven
+ * strings per message. Falls back to `info` for anything else.
+ *
+ * @example
+ * deliveryOf('$JS.ACK.S.C.1.42.42.1700000000000000000.7', () => m.info) // { seq: 42, pending: 7 }
+ */
+export function deliveryOf(reply: string, info: () => { streamSequence: number; pending: number }): Delivery {
+  const fallback = (): Delivery => {
+    const di = info();
+    return { seq: di.streamSequence, pending: di.pending };
+  };
+  if (!reply.startsWith('$JS.ACK.')) return fallback();
+  let tokens = 1;
+  for (let i = 0; i < reply.length; i++) if (reply.charCodeAt(i) === 46 /* . */) tokens++;
+  if (tokens !== 9 && tokens !== 11 && tokens !== 12) return fallback();
+  // the old form has no domain and account hash: its tokens sit two places earlier
+  const seqToken = tokens === 9 ? 5 : 7;
+  const pendingToken = seqToken + 3;
+  let token = 0;
+  let seq = 0;
+  let pending = 0;
+  for (let i = 0; i < reply.length; i++) {
+    const c = reply.charCodeAt(i);
+    if (c === 46) {
+      token++;
+      continue;
+    }
+    if (token !== seqToken && token !== pendingToken) continue;
+    if (c < 48 || c > 57) return fallback(); // not a decimal number
+    if (token === seqToken) seq = seq * 10 + (c - 48);
+    else pending = pending * 10 + (c - 48);
+  }
+  return { seq, pending };
+}
+
 /** What the feed knows about a batch it hands over. */
 export interface BatchInfo {
   /** Entries received since the previous batch (including skipped redeliveries and a trailing partial block). */
@@ -149,9 +193,11 @@ export async function runFeed(
   let prevBlock = opts.afterBlock ?? null;
   try {
     for await (const m of messages) {
-      const units = asm.push(m.seq, decodeEntry(m.data));
+      // the client's message object has the ack subject; its `JsMsg` type does not say so
+      const reply = (m as unknown as { reply?: string }).reply ?? '';
+      const { seq, pending } = deliveryOf(reply, () => m.info);
+      const units = asm.push(seq, decodeEntry(m.data));
       entries++;
-      const pending = m.info.pending;
       let cut = false;
       if (units.length > 0) {
         for (const u of units) {

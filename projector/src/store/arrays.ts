@@ -29,3 +29,21 @@ export function column<R, V>(rows: readonly R[], pick: (row: R) => V): V[] {
   for (let i = 0; i < rows.length; i++) out[i] = pick(rows[i]!);
   return out;
 }
+
+/**
+ * `plainArray(column(rows, pick))` in one pass, without the intermediate array.
+ *
+ * @example plainColumn([{ tick: -60 }, { tick: 60 }], (r) => r.tick) // '{-60,60}'
+ */
+export function plainColumn<R>(
+  rows: readonly R[],
+  pick: (row: R) => string | number | bigint | null,
+): string {
+  let out = '{';
+  for (let i = 0; i < rows.length; i++) {
+    const v = pick(rows[i]!);
+    if (i > 0) out += ',';
+    out += v === null ? 'NULL' : String(v);
+  }
+  return `${out}}`;
+}

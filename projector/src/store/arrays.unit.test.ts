@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { column, plainArray } from './arrays';
+import { column, plainArray, plainColumn } from './arrays';
 
 describe('plainArray', () => {
   it('default: numbers, bigints, hex and NULL', () => {
@@ -11,5 +11,11 @@ describe('plainArray', () => {
 
   it('behavior: column picks one field per row', () => {
     expect(column([{ a: 1 }, { a: 2 }], (r) => r.a)).toEqual([1, 2]);
+  });
+
+  it('behavior: plainColumn is plainArray of column', () => {
+    const rows = [{ a: 1n << 200n }, { a: null }, { a: -3 }];
+    expect(plainColumn(rows, (r) => r.a)).toBe(plainArray(column(rows, (r) => r.a)));
+    expect(plainColumn([], () => 1)).toBe('{}');
   });
 });

@@ -1,8 +1,19 @@
 import { TickstreamError } from '@tickstream/shared';
 import type { Pool, PoolClient } from 'pg';
 import type { BatchChanges, PoolRow, PositionRow, TickRow } from '../apply';
-import { column as col, plainArray as plain } from './arrays';
+import { column as col, plainColumn } from './arrays';
 import { type AdvanceResult, advanceCheckpoint, type Checkpoint } from './checkpoint';
+import { CopySink } from './copy';
+import {
+  EVENTS_COLUMNS,
+  eventLine,
+  POOL_HISTORY_COLUMNS,
+  POSITION_HISTORY_COLUMNS,
+  poolHistoryLine,
+  positionHistoryLine,
+  TICK_HISTORY_COLUMNS,
+  tickHistoryLine,
+} from './copy-rows';
 import { type SnapshotWrite, writeSnapshot } from './snapshots';
 
 export type WriteResult = AdvanceResult;
@@ -12,15 +23,15 @@ const POOL_STATE = `sqrt_price_x96, tick, liquidity, fee_growth_global0_x128, fe
 
 function poolState(rows: readonly PoolRow[]): string[] {
   return [
-    plain(col(rows, (r) => r.sqrtPriceX96)),
-    plain(col(rows, (r) => r.tick)),
-    plain(col(rows, (r) => r.liquidity)),
-    plain(col(rows, (r) => r.feeGrowthGlobal0X128)),
-    plain(col(rows, (r) => r.feeGrowthGlobal1X128)),
-    plain(col(rows, (r) => r.protocolFeesToken0)),
-    plain(col(rows, (r) => r.protocolFeesToken1)),
-    plain(col(rows, (r) => r.feeProtocol)),
-    plain(col(rows, (r) => r.observationCardinalityNext)),
+    plainColumn(rows, (r) => r.sqrtPriceX96),
+    plainColumn(rows, (r) => r.tick),
+    plainColumn(rows, (r) => r.liquidity),
+    plainColumn(rows, (r) => r.feeGrowthGlobal0X128),
+    plainColumn(rows, (r) => r.feeGrowthGlobal1X128),
+    plainColumn(rows, (r) => r.protocolFeesToken0),
+    plainColumn(rows, (r) => r.protocolFeesToken1),
+    plainColumn(rows, (r) => r.feeProtocol),
+    plainColumn(rows, (r) => r.observationCardinalityNext),
   ];
 }
 /** The casts of `poolState`'s 9 arrays, from parameter `$from`. */
@@ -47,15 +58,15 @@ async function writePools(c: PoolClient, b: BatchChanges): Promise<void> {
     [
       b.chainId,
       String(b.partition),
-      plain(col(rows, (r) => r.address)),
+      plainColumn(rows, (r) => r.address),
       ...poolState(rows),
-      plain(col(rows, (r) => r.block.number)),
-      plain(col(rows, (r) => r.block.hash)),
-      plain(col(rows, (r) => r.token0)),
-      plain(col(rows, (r) => r.token1)),
-      plain(col(rows, (r) => r.fee)),
-      plain(col(rows, (r) => r.tickSpacing)),
-      plain(col(rows, (r) => r.createdBlock)),
+      plainColumn(rows, (r) => r.block.number),
+      plainColumn(rows, (r) => r.block.hash),
+      plainColumn(rows, (r) => r.token0),
+      plainColumn(rows, (r) => r.token1),
+      plainColumn(rows, (r) => r.fee),
+      plainColumn(rows, (r) => r.tickSpacing),
+      plainColumn(rows, (r) => r.createdBlock),
     ],
   );
 }
@@ -84,23 +95,23 @@ async function writePoolHistory(c: PoolClient, b: BatchChanges): Promise<void> {
      ${revive('pool_history', 'chain_id, address, block_number, block_hash', POOL_STATE)}`,
     [
       b.chainId,
-      plain(col(rows, (r) => r.address)),
+      plainColumn(rows, (r) => r.address),
       ...poolState(rows),
-      plain(col(rows, (r) => r.block.number)),
-      plain(col(rows, (r) => r.block.hash)),
+      plainColumn(rows, (r) => r.block.number),
+      plainColumn(rows, (r) => r.block.hash),
     ],
   );
 }
 
 function tickValues(rows: readonly TickRow[]): string[] {
   return [
-    plain(col(rows, (r) => r.pool)),
-    plain(col(rows, (r) => r.tick)),
-    plain(col(rows, (r) => r.liquidityGross)),
-    plain(col(rows, (r) => r.liquidityNet)),
-    plain(col(rows, (r) => r.feeGrowthOutside0X128)),
-    plain(col(rows, (r) => r.feeGrowthOutside1X128)),
-    plain(col(rows, (r) => r.block.number)),
+    plainColumn(rows, (r) => r.pool),
+    plainColumn(rows, (r) => r.tick),
+    plainColumn(rows, (r) => r.liquidityGross),
+    plainColumn(rows, (r) => r.liquidityNet),
+    plainColumn(rows, (r) => r.feeGrowthOutside0X128),
+    plainColumn(rows, (r) => r.feeGrowthOutside1X128),
+    plainColumn(rows, (r) => r.block.number),
   ];
 }
 const TICK_COLUMNS = `pool, tick, liquidity_gross, liquidity_net, fee_growth_outside0_x128,
@@ -116,7 +127,7 @@ async function writeTicks(c: PoolClient, b: BatchChanges): Promise<void> {
     await c.query(
       `DELETE FROM ticks WHERE chain_id = $1
          AND (pool, tick) IN (SELECT * FROM unnest($2::text[], $3::int[]))`,
-      [b.chainId, plain(col(cleared, (r) => r.pool)), plain(col(cleared, (r) => r.tick))],
+      [b.chainId, plainColumn(cleared, (r) => r.pool), plainColumn(cleared, (r) => r.tick)],
     );
   }
   if (live.length > 0) {
@@ -129,28 +140,31 @@ async function writeTicks(c: PoolClient, b: BatchChanges): Promise<void> {
       [b.chainId, ...tickValues(live)],
     );
   }
+}
+
+async function writeTickHistory(c: PoolClient, b: BatchChanges): Promise<void> {
   if (b.tickHistory.length > 0) {
     await c.query(
       `INSERT INTO tick_history (chain_id, ${TICK_COLUMNS}, block_hash)
        SELECT $1, * FROM unnest(${TICK_TYPES}, $9::text[])
        ${revive('tick_history', 'chain_id, pool, tick, block_number, block_hash', TICK_VALUES)}`,
-      [b.chainId, ...tickValues(b.tickHistory), plain(col(b.tickHistory, (r) => r.block.hash))],
+      [b.chainId, ...tickValues(b.tickHistory), plainColumn(b.tickHistory, (r) => r.block.hash)],
     );
   }
 }
 
 function positionValues(rows: readonly PositionRow[]): string[] {
   return [
-    plain(col(rows, (r) => r.pool)),
-    plain(col(rows, (r) => r.owner)),
-    plain(col(rows, (r) => r.tickLower)),
-    plain(col(rows, (r) => r.tickUpper)),
-    plain(col(rows, (r) => r.liquidity)),
-    plain(col(rows, (r) => r.feeGrowthInside0LastX128)),
-    plain(col(rows, (r) => r.feeGrowthInside1LastX128)),
-    plain(col(rows, (r) => r.tokensOwed0)),
-    plain(col(rows, (r) => r.tokensOwed1)),
-    plain(col(rows, (r) => r.block.number)),
+    plainColumn(rows, (r) => r.pool),
+    plainColumn(rows, (r) => r.owner),
+    plainColumn(rows, (r) => r.tickLower),
+    plainColumn(rows, (r) => r.tickUpper),
+    plainColumn(rows, (r) => r.liquidity),
+    plainColumn(rows, (r) => r.feeGrowthInside0LastX128),
+    plainColumn(rows, (r) => r.feeGrowthInside1LastX128),
+    plainColumn(rows, (r) => r.tokensOwed0),
+    plainColumn(rows, (r) => r.tokensOwed1),
+    plainColumn(rows, (r) => r.block.number),
   ];
 }
 const POSITION_COLUMNS = `pool, owner, tick_lower, tick_upper, liquidity, fee_growth_inside0_last_x128,
@@ -174,13 +188,16 @@ async function writePositions(c: PoolClient, b: BatchChanges): Promise<void> {
       [b.chainId, ...positionValues(rows)],
     );
   }
+}
+
+async function writePositionHistory(c: PoolClient, b: BatchChanges): Promise<void> {
   const history = b.positionHistory;
   if (history.length > 0) {
     await c.query(
       `INSERT INTO position_history (chain_id, ${POSITION_COLUMNS}, block_hash)
        SELECT $1, * FROM unnest(${POSITION_TYPES}, $12::text[])
        ${revive('position_history', 'chain_id, pool, owner, tick_lower, tick_upper, block_number, block_hash', POSITION_VALUES)}`,
-      [b.chainId, ...positionValues(history), plain(col(history, (r) => r.block.hash))],
+      [b.chainId, ...positionValues(history), plainColumn(history, (r) => r.block.hash)],
     );
   }
 }
@@ -197,14 +214,14 @@ async function writeNfts(c: PoolClient, b: BatchChanges): Promise<void> {
        burned = EXCLUDED.burned, block_number = EXCLUDED.block_number`,
     [
       b.chainId,
-      plain(col(rows, (r) => r.tokenId)),
-      plain(col(rows, (r) => r.owner)),
-      plain(col(rows, (r) => r.pool)),
-      plain(col(rows, (r) => r.tickLower)),
-      plain(col(rows, (r) => r.tickUpper)),
-      plain(col(rows, (r) => r.liquidity)),
-      plain(col(rows, (r) => (r.burned ? 't' : 'f'))),
-      plain(col(rows, (r) => r.block.number)),
+      plainColumn(rows, (r) => r.tokenId),
+      plainColumn(rows, (r) => r.owner),
+      plainColumn(rows, (r) => r.pool),
+      plainColumn(rows, (r) => r.tickLower),
+      plainColumn(rows, (r) => r.tickUpper),
+      plainColumn(rows, (r) => r.liquidity),
+      plainColumn(rows, (r) => (r.burned ? 't' : 'f')),
+      plainColumn(rows, (r) => r.block.number),
     ],
   );
 }
@@ -220,42 +237,111 @@ async function writeEvents(c: PoolClient, b: BatchChanges): Promise<void> {
      ${revive('events', 'chain_id, block_number, log_index, block_hash', 'partition')}`,
     [
       b.chainId,
-      plain(col(rows, (r) => r.address)),
-      plain(col(rows, (r) => r.blockNumber)),
-      plain(col(rows, (r) => r.blockHash)),
-      plain(col(rows, (r) => r.txIndex)),
-      plain(col(rows, (r) => r.logIndex)),
-      plain(col(rows, (r) => r.txHash)),
-      plain(col(rows, (r) => r.type)),
+      plainColumn(rows, (r) => r.address),
+      plainColumn(rows, (r) => r.blockNumber),
+      plainColumn(rows, (r) => r.blockHash),
+      plainColumn(rows, (r) => r.txIndex),
+      plainColumn(rows, (r) => r.logIndex),
+      plainColumn(rows, (r) => r.txHash),
+      plainColumn(rows, (r) => r.type),
       `[${col(rows, (r) => r.args).join(',')}]`,
       String(b.partition),
     ],
   );
 }
 
+/** Options of `writeChanges`. */
+export interface WriteOptions {
+  /**
+   * COPY the history and event rows instead of upserting them: the fast path of a batch whose rows are
+   * all new (every block past the checkpoint, the usual case). A row whose key exists (a block appended
+   * again after an operator's rollback revives orphaned rows) fails the COPY with a unique violation
+   * (`isUniqueViolation`): the caller rolls back and writes the batch again without this option.
+   */
+  readonly append?: boolean;
+}
+
+/**
+ * Bytes gathered per COPY hand-over for `rows` rows of about `rowBytes` each: enough for the batch's rows
+ * in one chunk up to 256 KiB (a batch of a block or two needs a few KiB: no 256 KiB buffer per table
+ * and batch for the garbage collector).
+ */
+function chunkFor(rows: number, rowBytes: number): number {
+  return Math.min(256 * 1024, Math.max(4096, rows * rowBytes));
+}
+
+/** The history and event rows by COPY (see `WriteOptions.append`), all `unconfirmed`. */
+async function copyHistory(c: PoolClient, b: BatchChanges): Promise<void> {
+  const chainId = b.chainId;
+  const status = 'unconfirmed';
+  if (b.poolHistory.length > 0) {
+    const sink = CopySink.open(c, 'pool_history', POOL_HISTORY_COLUMNS, chunkFor(b.poolHistory.length, 512));
+    for (const r of b.poolHistory) sink.line(poolHistoryLine(chainId, r, status));
+    await sink.end();
+  }
+  if (b.tickHistory.length > 0) {
+    const sink = CopySink.open(c, 'tick_history', TICK_HISTORY_COLUMNS, chunkFor(b.tickHistory.length, 384));
+    for (const r of b.tickHistory) sink.line(tickHistoryLine(chainId, r, status));
+    await sink.end();
+  }
+  if (b.positionHistory.length > 0) {
+    const sink = CopySink.open(
+      c,
+      'position_history',
+      POSITION_HISTORY_COLUMNS,
+      chunkFor(b.positionHistory.length, 512),
+    );
+    for (const r of b.positionHistory) sink.line(positionHistoryLine(chainId, r, status));
+    await sink.end();
+  }
+  if (b.events.length > 0) {
+    const partition = String(b.partition);
+    const sink = CopySink.open(c, 'events', EVENTS_COLUMNS, chunkFor(b.events.length, 768));
+    for (const r of b.events) sink.line(eventLine(chainId, partition, r, status));
+    await sink.end();
+  }
+}
+
+/**
+ * True for Postgres's unique violation (23505): with `append`, a history or event row that exists.
+ *
+ * @example isUniqueViolation({ code: '23505' }) === true
+ */
+export function isUniqueViolation(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === '23505';
+}
+
 /**
  * Writes what a batch changed, inside the caller's transaction: one bulk statement per table (`unnest`
- * arrays): pools, pool_history, ticks (cleared ones deleted), tick_history (cleared ones as zero rows),
- * positions, position_history, nft_positions, events.
+ * arrays): pools, ticks (cleared ones deleted), positions, nft_positions, then the history tables
+ * (cleared ticks as zero rows) and events: upserted, or COPYed with `append` (see `WriteOptions`).
  *
  * @example
  * await writeChanges(client, batch);
  */
-export async function writeChanges(c: PoolClient, b: BatchChanges): Promise<void> {
+export async function writeChanges(c: PoolClient, b: BatchChanges, opts: WriteOptions = {}): Promise<void> {
   await writePools(c, b);
-  await writePoolHistory(c, b);
   await writeTicks(c, b);
   await writePositions(c, b);
   await writeNfts(c, b);
+  if (opts.append === true) {
+    await copyHistory(c, b);
+    return;
+  }
+  await writePoolHistory(c, b);
+  await writeTickHistory(c, b);
+  await writePositionHistory(c, b);
   await writeEvents(c, b);
 }
 
 /**
  * Writes a batch in ONE transaction: the checkpoint compare-and-set first (from `expectedSeq`, null
- * before the partition's first commit), then `writeChanges`, then (when given) the partition's snapshot
- * as of the batch's last block. A batch whose checkpoint is already there is not written again
- * (`already-applied`); a checkpoint moved by someone else throws CHECKPOINT_CONFLICT. History and event
- * rows are keyed by block hash and never overwritten (except to revive an orphaned one, see `revive`).
+ * before the partition's first commit), then `writeChanges` (history and event rows COPYed: `append`),
+ * then (when given) the partition's snapshot as of the batch's last block. A batch whose checkpoint is
+ * already there is not written again (`already-applied`); a checkpoint moved by someone else throws
+ * CHECKPOINT_CONFLICT. History and event rows are keyed by block hash and never overwritten (except to
+ * revive an orphaned one, see `revive`): when one of the batch's rows exists, the COPY fails and the
+ * transaction is written again with upserts.
  *
  * @example
  * const r = await writeBatch(pg, batch, checkpoint?.seq ?? null);
@@ -269,23 +355,14 @@ export async function writeBatch(
 ): Promise<WriteResult> {
   if (b.block === null) throw new TickstreamError('INTERNAL', 'writeBatch: the batch has no block');
   const next: Checkpoint = { seq: b.seq, blockNumber: b.block.number, blockHash: b.block.hash };
-  const c = await pg.connect();
-  let done = false;
   try {
-    await c.query('BEGIN');
-    const cas = await advanceCheckpoint(c, b.chainId, b.partition, expectedSeq, next);
-    if (cas.status === 'already-applied') {
-      await c.query('ROLLBACK');
-      done = true;
-      return cas;
+    try {
+      return await writeOn(pg, b, expectedSeq, next, true, snapshot);
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      return await writeOn(pg, b, expectedSeq, next, false, snapshot);
     }
-    await writeChanges(c, b);
-    if (snapshot !== undefined) await writeSnapshot(c, b.chainId, b.partition, snapshot);
-    await c.query('COMMIT');
-    done = true;
-    return cas;
   } catch (err) {
-    if (!done) await c.query('ROLLBACK').catch(() => undefined);
     if (err instanceof TickstreamError) throw err;
     throw new TickstreamError(
       'STORE_ERROR',
@@ -295,7 +372,58 @@ export async function writeBatch(
         cause: err,
       },
     );
+  }
+}
+
+/**
+ * One attempt of `writeBatch` on a connection of its own. A connection whose COPY failed is closed, not
+ * given back: chunks may still have been on their way when Postgres refused the COPY.
+ */
+async function writeOn(
+  pg: Pool,
+  b: BatchChanges,
+  expectedSeq: number | null,
+  next: Checkpoint,
+  append: boolean,
+  snapshot: SnapshotWrite | undefined,
+): Promise<WriteResult> {
+  const c = await pg.connect();
+  let failed = false;
+  try {
+    return await writeOnce(c, b, expectedSeq, next, append, snapshot);
+  } catch (err) {
+    failed = append && isUniqueViolation(err);
+    throw err;
   } finally {
-    c.release();
+    c.release(failed);
+  }
+}
+
+/** One attempt of `writeBatch`'s transaction on `c`; rolled back when it throws. */
+async function writeOnce(
+  c: PoolClient,
+  b: BatchChanges,
+  expectedSeq: number | null,
+  next: Checkpoint,
+  append: boolean,
+  snapshot: SnapshotWrite | undefined,
+): Promise<WriteResult> {
+  let done = false;
+  try {
+    await c.query('BEGIN');
+    const cas = await advanceCheckpoint(c, b.chainId, b.partition, expectedSeq, next);
+    if (cas.status === 'already-applied') {
+      await c.query('ROLLBACK');
+      done = true;
+      return cas;
+    }
+    await writeChanges(c, b, { append });
+    if (snapshot !== undefined) await writeSnapshot(c, b.chainId, b.partition, snapshot);
+    await c.query('COMMIT');
+    done = true;
+    return cas;
+  } catch (err) {
+    if (!done) await c.query('ROLLBACK').catch(() => undefined);
+    throw err;
   }
 }
