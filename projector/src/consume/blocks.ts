@@ -27,7 +27,11 @@ export type Unit = SealedBlock | Rollback;
  * Pure: gathers a partition's entries into whole blocks. Logs wait until their block's seal comes;
  * a seal whose log count disagrees with the logs seen throws PROJECTION_INVARIANT (the ledger would be
  * inconsistent). Entries at or below `afterSeq` (already applied) are skipped, so redeliveries are
- * harmless.
+ * harmless. Catch-up logs (`catchUp`: the history of an address an operator added at runtime, older
+ * than the blocks around it, see ingest's `backfill/catch-up.ts`) are not part of any block: they are
+ * held and put before the logs of the next sealed block, so that the block's fold applies them first;
+ * their pool is new to the partition and depends on nothing else. A rollback drops the held ones
+ * above its block.
  *
  * @example
  * const asm = new BlockAssembler(checkpoint.seq);
@@ -35,6 +39,7 @@ export type Unit = SealedBlock | Rollback;
  */
 export class BlockAssembler {
   #pending: LogEntry[] = [];
+  #catchUp: LogEntry[] = [];
   #lastSeq: number;
 
   constructor(afterSeq: number) {
@@ -51,6 +56,10 @@ export class BlockAssembler {
     this.#lastSeq = seq;
     switch (entry.kind) {
       case 'log': {
+        if (entry.catchUp === true) {
+          this.#catchUp.push(entry);
+          return [];
+        }
         const first = this.#pending[0];
         if (
           first !== undefined &&
@@ -77,10 +86,14 @@ export class BlockAssembler {
               `${logs.length} arrived${stray === undefined ? '' : ` (one of block ${stray.blockNumber})`}`,
           );
         }
-        return [{ kind: 'block', logs, seal: entry, seq }];
+        if (this.#catchUp.length === 0) return [{ kind: 'block', logs, seal: entry, seq }];
+        const held = this.#catchUp;
+        this.#catchUp = [];
+        return [{ kind: 'block', logs: [...held, ...logs], seal: entry, seq }];
       }
       case 'rollback':
         this.#pending = [];
+        this.#catchUp = this.#catchUp.filter((l) => l.blockNumber <= entry.toBlock);
         return [{ kind: 'rollback', entry, seq }];
     }
   }
@@ -92,6 +105,6 @@ export class BlockAssembler {
 
   /** True when logs are waiting for their seal. */
   get midBlock(): boolean {
-    return this.#pending.length > 0;
+    return this.#pending.length > 0 || this.#catchUp.length > 0;
   }
 }

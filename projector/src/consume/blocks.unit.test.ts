@@ -29,6 +29,28 @@ const seal = (block: number, logCount: number): SealEntry => ({
 });
 
 describe('BlockAssembler', () => {
+  it('behavior: catch-up logs (older blocks) are held and put before the next sealed block', () => {
+    const a = new BlockAssembler(0);
+    const old = (block: number, i: number): LogEntry => ({ ...log(block, i), catchUp: true });
+    expect(a.push(1, old(2, 0))).toEqual([]);
+    expect(a.push(2, old(3, 1))).toEqual([]);
+    expect(a.push(3, log(9, 4))).toEqual([]);
+    const [unit] = a.push(4, seal(9, 1));
+    expect(unit).toMatchObject({
+      kind: 'block',
+      seq: 4,
+      logs: [{ blockNumber: 2 }, { blockNumber: 3 }, { blockNumber: 9 }],
+    });
+    expect(a.midBlock).toBe(false);
+  });
+  it('behavior: a rollback drops held catch-up logs above its block', () => {
+    const a = new BlockAssembler(0);
+    a.push(1, { ...log(2, 0), catchUp: true });
+    a.push(2, { ...log(8, 0), catchUp: true });
+    a.push(3, { kind: 'rollback', chainId: 1, partition: 0, toBlock: 5, toBlockHash: hash(5), reorgId: 'r' });
+    const [unit] = a.push(4, seal(6, 0));
+    expect(unit).toMatchObject({ kind: 'block', logs: [{ blockNumber: 2 }] });
+  });
   it('default: a block is complete at its seal', () => {
     const a = new BlockAssembler(0);
     expect(a.push(1, log(5, 0))).toEqual([]);
