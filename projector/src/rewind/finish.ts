@@ -19,6 +19,7 @@ import {
   type SnapshotRef,
 } from '../store';
 import type { ReplayCollector, ReplayStats } from './collect';
+import type { ReadTimes } from './replay';
 
 const ZERO_HASH: Hex = `0x${'0'.repeat(64)}`;
 
@@ -55,16 +56,71 @@ export interface RewindResult {
   readonly rewritten: number;
   readonly deleted: number;
   readonly ms: number;
-  readonly phases: {
-    /** Checkpoints and snapshot rows looked up. */
-    readonly loadMs: number;
-    /** The ledger read, while each partition's transaction began (rows marked orphaned) and its snapshot was loaded. */
-    readonly readMs: number;
-    /** Canonical blocks folded into the snapshot's model. */
-    readonly foldMs: number;
-    /** Latest rows rewritten, checkpoint stored, commit. */
-    readonly writeMs: number;
-  };
+  readonly phases: RewindPhases;
+}
+
+/** Where a partition's rewind spent its time (ms); `read*`, `begin*` and `snapshotMs` overlap. */
+export interface RewindPhases {
+  /** Checkpoints and snapshot rows looked up. */
+  readonly loadMs: number;
+  /** The ledger read, while each partition's transaction began (rows marked orphaned) and its snapshot was loaded. */
+  readonly readMs: number;
+  /** Of the read (shared by the partitions): stream info, consumer created, first message, the rest, close. */
+  readonly readInfoMs: number;
+  readonly readOpenMs: number;
+  readonly readFirstMs: number;
+  readonly readStreamMs: number;
+  readonly readCloseMs: number;
+  /** Stream messages read (every subject). */
+  readonly readMessages: number;
+  /** This partition's transaction: a pool connection, the locks, the rows above the target marked orphaned. */
+  readonly connectMs: number;
+  readonly lockMs: number;
+  readonly orphanMs: number;
+  /** The snapshot's model: a copy from memory, or read, inflated and decoded. */
+  readonly snapshotMs: number;
+  /** Canonical blocks folded into the snapshot's model. */
+  readonly foldMs: number;
+  /** Latest rows rewritten, checkpoint stored, commit. */
+  readonly writeMs: number;
+  /** Of the write: blocks past the old checkpoint, latest rows, deletions and checkpoint, commit. */
+  readonly forwardMs: number;
+  readonly rewriteMs: number;
+  readonly checkpointMs: number;
+  readonly commitMs: number;
+  /** Redis published. */
+  readonly redisMs: number;
+}
+
+const NO_PHASES: RewindPhases = {
+  loadMs: 0,
+  readMs: 0,
+  readInfoMs: 0,
+  readOpenMs: 0,
+  readFirstMs: 0,
+  readStreamMs: 0,
+  readCloseMs: 0,
+  readMessages: 0,
+  connectMs: 0,
+  lockMs: 0,
+  orphanMs: 0,
+  snapshotMs: 0,
+  foldMs: 0,
+  writeMs: 0,
+  forwardMs: 0,
+  rewriteMs: 0,
+  checkpointMs: 0,
+  commitMs: 0,
+  redisMs: 0,
+};
+
+/** When a rewind's shared steps ended, and how its read went. */
+export interface RewindTimes {
+  readonly t0: number;
+  readonly loaded: number;
+  readonly read: number;
+  readonly stream: ReadTimes | undefined;
+  readonly messages: number;
 }
 
 const NONE: OrphanCounts = { pool_history: 0, tick_history: 0, position_history: 0, events: 0 };
@@ -79,6 +135,8 @@ export interface Prepared {
   collector: ReplayCollector;
   /** The partition's rewind transaction, begun while the ledger is read (null: already rewound). */
   tx: RewindTransaction | null;
+  /** Time taken to get the snapshot's model (ms). */
+  snapshotMs: number;
 }
 
 /** The result of a partition that had already rewound for this reorg. */
@@ -97,7 +155,7 @@ export function repeatedResult(p: Prepared, toBlock: number, reorgId: string, ms
     rewritten: 0,
     deleted: 0,
     ms,
-    phases: { loadMs: 0, readMs: 0, foldMs: 0, writeMs: 0 },
+    phases: NO_PHASES,
   };
 }
 
@@ -109,7 +167,7 @@ export async function finish(
   toBlock: number,
   reorgId: string,
   opts: RewindOptions,
-  times: { t0: number; loaded: number; read: number },
+  times: RewindTimes,
 ): Promise<RewindResult> {
   const { cfg, log } = deps;
   const chainId = cfg.CHAIN_ID;
@@ -149,6 +207,9 @@ export async function finish(
     { chainId, partition: p.partition, checkpoint, pools: written.pools, deletedPools: written.deletedPools },
     log,
   );
+  const published = performance.now();
+  const r = times.stream;
+  const w = tx.finishMs;
   const result: RewindResult = {
     partition: p.partition,
     toBlock,
@@ -165,12 +226,27 @@ export async function finish(
     orphaned: written.orphaned,
     rewritten: written.rewritten,
     deleted: written.deleted,
-    ms: end - times.t0,
+    ms: published - times.t0,
     phases: {
       loadMs: times.loaded - times.t0,
       readMs: times.read - times.loaded,
+      readInfoMs: r?.info ?? 0,
+      readOpenMs: r?.open ?? 0,
+      readFirstMs: r?.first ?? 0,
+      readStreamMs: r?.stream ?? 0,
+      readCloseMs: r?.close ?? 0,
+      readMessages: times.messages,
+      connectMs: tx.beginMs.connect,
+      lockMs: tx.beginMs.lock,
+      orphanMs: tx.beginMs.orphan,
+      snapshotMs: p.snapshotMs,
       foldMs,
       writeMs: end - writeStart,
+      forwardMs: w?.forward ?? 0,
+      rewriteMs: w?.rewrite ?? 0,
+      checkpointMs: w?.checkpoint ?? 0,
+      commitMs: w?.commit ?? 0,
+      redisMs: published - end,
     },
   };
   log.info(
@@ -193,8 +269,8 @@ export async function finish(
   return result;
 }
 
-function roundAll<T extends Record<string, number>>(o: T): T {
+function roundAll<T extends object>(o: T): T {
   const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(o)) out[k] = Math.round(v * 10) / 10;
+  for (const [k, v] of Object.entries(o) as [string, number][]) out[k] = Math.round(v * 10) / 10;
   return out as T;
 }

@@ -1,9 +1,10 @@
+import type { StreamInfo } from '@nats-io/jetstream';
 import type { Partition } from '@tickstream/shared';
 import { feedTarget, type ProjectorDeps } from '../service/deps';
 import { findSnapshots, loadSnapshot, RewindTransaction, readCheckpointStates, readSnapshot } from '../store';
 import { ReplayCollector } from './collect';
 import { finish, type Prepared, type RewindOptions, type RewindResult, repeatedResult } from './finish';
-import { readSubjects } from './replay';
+import { type ReadStats, readSubjects } from './replay';
 
 export type { RewindOptions, RewindResult } from './finish';
 
@@ -14,10 +15,11 @@ async function replay(
   reorgId: string,
   toBlock: number,
   untilSeq: number | undefined,
-): Promise<void> {
+  streamInfo?: Promise<StreamInfo>,
+): Promise<ReadStats> {
   const { cfg } = deps;
   const stream = feedTarget(cfg, list[0]!.partition).stream;
-  await readSubjects(
+  return readSubjects(
     deps.js,
     deps.jsm,
     stream,
@@ -30,6 +32,7 @@ async function replay(
       };
     }),
     untilSeq,
+    streamInfo,
   );
 }
 
@@ -69,6 +72,10 @@ export async function rewindPartitions(
   const t0 = performance.now();
   const { pg, cfg } = deps;
   const chainId = cfg.CHAIN_ID;
+  // The stream's state is asked for at once (the read needs it, not the snapshots).
+  const streamInfo =
+    partitions.length === 0 ? undefined : deps.jsm.streams.info(feedTarget(cfg, partitions[0]!).stream);
+  streamInfo?.catch(() => undefined); // awaited by the read, if there is one
   const [states, refs] = await Promise.all([
     readCheckpointStates(pg, chainId, partitions),
     findSnapshots(pg, chainId, partitions, toBlock),
@@ -80,6 +87,7 @@ export async function rewindPartitions(
     snapshot: null,
     collector: new ReplayCollector(0),
     tx: null,
+    snapshotMs: 0,
   }));
   const active = all.filter((p) => p.current.marks.lastReorgId !== reorgId);
   const loaded = performance.now();
@@ -88,11 +96,13 @@ export async function rewindPartitions(
     // target) and its snapshot is taken from memory or read on that transaction's connection. Every
     // step is settled before anything is rethrown, so that no transaction is left open behind it.
     const begun = Promise.allSettled(active.map((p) => begin(deps, p, reorgId, toBlock)));
-    const read = active.length > 0 ? replay(deps, active, reorgId, toBlock, opts.untilSeq) : undefined;
+    const read =
+      active.length > 0 ? replay(deps, active, reorgId, toBlock, opts.untilSeq, streamInfo) : undefined;
     const [b, r] = await Promise.allSettled([begun, read]);
     throwFirst([...(b.status === 'fulfilled' ? b.value : [b]), r]);
     await retryOlderSnapshots(deps, active, reorgId, toBlock, opts.untilSeq);
-    const times = { t0, loaded, read: performance.now() };
+    const stats = r.status === 'fulfilled' ? r.value : undefined;
+    const times = { t0, loaded, read: performance.now(), stream: stats?.ms, messages: stats?.messages ?? 0 };
     const results = await Promise.allSettled(
       all.map(async (p): Promise<RewindResult> => {
         if (p.tx === null) return repeatedResult(p, toBlock, reorgId, performance.now() - t0);
@@ -122,11 +132,13 @@ async function begin(deps: ProjectorDeps, p: Prepared, reorgId: string, toBlock:
     toBlock,
   });
   if (p.tx === null || p.ref === null) return;
+  const t0 = performance.now();
   const kept = deps.snapshots?.take(p.partition, p.ref) ?? null;
   p.snapshot =
     kept !== null
       ? { ...p.ref, model: kept, bytes: 0 }
       : await readSnapshot(p.tx.client, chainId, p.partition, p.ref);
+  p.snapshotMs = performance.now() - t0;
 }
 
 /** A snapshot above a rollback met on the way (not deleted in time) cannot be rewound from: older one. */

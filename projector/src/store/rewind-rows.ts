@@ -131,38 +131,52 @@ export function tokenRewrite(w: RewindWrite, tokenIds: readonly bigint[]): Rewri
   return out;
 }
 
-export async function deleteRows(c: PoolClient, chainId: number, r: Rewrite): Promise<number> {
-  let n = 0;
-  if (r.deletePools.length > 0) {
-    const d = await c.query('DELETE FROM pools WHERE chain_id = $1 AND address = ANY($2::text[])', [
-      chainId,
-      r.deletePools,
-    ]);
-    n += d.rowCount ?? 0;
-  }
+/**
+ * The deletions of a rewrite (latest rows of keys that did not exist at the target) as data-modifying
+ * `WITH` items, for the rewind's closing statement (one round trip instead of one per table): each
+ * `RETURNING 1`, named `d0`, `d1`, …; their parameters are numbered from `firstParam` on (`$1` is the
+ * chain id). Tables with nothing to delete are left out.
+ *
+ * @example
+ * const d = deletionsSql(rewrite, 10); // { ctes: ['d0 AS (DELETE FROM pools …)'], names: ['d0'], params: ['{0xab}'] }
+ */
+export function deletionsSql(
+  r: Rewrite,
+  firstParam: number,
+): { ctes: string[]; names: string[]; params: string[] } {
+  const out = { ctes: [] as string[], names: [] as string[], params: [] as string[] };
+  const add = (sql: (n: (i: number) => string) => string, params: string[]) => {
+    const base = firstParam + out.params.length;
+    const name = `d${out.names.length}`;
+    out.ctes.push(`${name} AS (${sql((i) => `$${base + i}`)} RETURNING 1)`);
+    out.names.push(name);
+    out.params.push(...params);
+  };
+  if (r.deletePools.length > 0)
+    add(
+      (n) => `DELETE FROM pools WHERE chain_id = $1 AND address = ANY(${n(0)}::text[])`,
+      [plain(r.deletePools)],
+    );
   if (r.deletePositions.length > 0) {
     const ps = r.deletePositions;
-    const d = await c.query(
-      `DELETE FROM positions WHERE chain_id = $1 AND (pool, owner, tick_lower, tick_upper) IN
-         (SELECT * FROM unnest($2::text[], $3::text[], $4::int[], $5::int[]))`,
+    add(
+      (n) =>
+        `DELETE FROM positions WHERE chain_id = $1 AND (pool, owner, tick_lower, tick_upper) IN
+           (SELECT * FROM unnest(${n(0)}::text[], ${n(1)}::text[], ${n(2)}::int[], ${n(3)}::int[]))`,
       [
-        chainId,
         plain(ps.map((p) => p.pool)),
         plain(ps.map((p) => p.owner)),
         plain(ps.map((p) => p.tickLower)),
         plain(ps.map((p) => p.tickUpper)),
       ],
     );
-    n += d.rowCount ?? 0;
   }
-  if (r.deleteTokens.length > 0) {
-    const d = await c.query(
-      'DELETE FROM nft_positions WHERE chain_id = $1 AND token_id = ANY($2::numeric[])',
-      [chainId, plain(r.deleteTokens)],
+  if (r.deleteTokens.length > 0)
+    add(
+      (n) => `DELETE FROM nft_positions WHERE chain_id = $1 AND token_id = ANY(${n(0)}::numeric[])`,
+      [plain(r.deleteTokens)],
     );
-    n += d.rowCount ?? 0;
-  }
-  return n;
+  return out;
 }
 
 /** Cleared ticks in a batch (rows deleted from `ticks`). */

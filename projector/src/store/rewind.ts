@@ -6,11 +6,12 @@ import type { Hex } from '../fold';
 import type { Checkpoint, CheckpointState } from './checkpoint';
 import {
   deletedTicks,
-  deleteRows,
+  deletionsSql,
   markOrphaned,
   type OrphanCounts,
   type Orphaned,
   poolRewrite,
+  type Rewrite,
   tokenRewrite,
 } from './rewind-rows';
 import { writeChanges } from './write';
@@ -37,6 +38,24 @@ export interface RewindFinish {
   readonly model: PartitionModel;
 }
 
+/** Where `RewindTransaction.begin`'s time went (ms): a pool connection, the locks, the orphan marking. */
+export interface RewindBeginTimes {
+  readonly connect: number;
+  readonly lock: number;
+  readonly orphan: number;
+}
+
+/** Where `RewindTransaction.finish`'s time went (ms). */
+export interface RewindFinishTimes {
+  /** Canonical blocks past the old checkpoint written. */
+  readonly forward: number;
+  /** Latest rows rewritten from the model. */
+  readonly rewrite: number;
+  /** Latest rows of keys absent at the target and snapshots above it deleted, finality lowered, checkpoint stored. */
+  readonly checkpoint: number;
+  readonly commit: number;
+}
+
 /** What a rewind writes, in one transaction. */
 export type RewindWrite = RewindStart & RewindFinish;
 
@@ -56,14 +75,22 @@ export type RewindWriteResult =
   | { readonly status: 'repeated' };
 
 /**
- * The end of a rewind, in one statement: the snapshots above the target deleted, the finality progress
- * lowered to the target (rows above it that come back must be confirmed again), the checkpoint and its
- * marks stored. Returns the snapshots deleted.
+ * The end of a rewind, in one statement: the latest rows of keys absent at the target deleted, the
+ * snapshots above the target deleted, the finality progress lowered to the target (rows above it that
+ * come back must be confirmed again), the checkpoint and its marks stored. Returns the rows and the
+ * snapshots deleted.
  */
-async function finishRewind(c: PoolClient, w: RewindWrite): Promise<number> {
+async function finishRewind(
+  c: PoolClient,
+  w: RewindWrite,
+  r: Rewrite,
+): Promise<{ deleted: number; snapshots: number }> {
   const { checkpoint: cp, marks } = w;
-  const { rows } = await c.query<{ snapshots: string }>(
-    `WITH s AS (DELETE FROM proj_snapshots WHERE chain_id = $1 AND partition = $2 AND block_number > $9 RETURNING 1),
+  const d = deletionsSql(r, 10);
+  const deleted = d.names.length === 0 ? '0' : d.names.map((n) => `(SELECT count(*) FROM ${n})`).join(' + ');
+  const { rows } = await c.query<{ snapshots: string; deleted: string }>(
+    `WITH ${d.ctes.map((x) => `${x},\n`).join('')}
+     s AS (DELETE FROM proj_snapshots WHERE chain_id = $1 AND partition = $2 AND block_number > $9 RETURNING 1),
      f AS (UPDATE proj_finality SET confirmed_block = $9, updated_at = now()
             WHERE chain_id = $1 AND partition = $2 AND confirmed_block > $9 RETURNING 1),
      c AS (INSERT INTO proj_checkpoints (chain_id, partition, stream_seq, block_number, block_hash, skip_reorg_id,
@@ -71,7 +98,8 @@ async function finishRewind(c: PoolClient, w: RewindWrite): Promise<number> {
            ON CONFLICT (chain_id, partition) DO UPDATE SET stream_seq = $3, block_number = $4, block_hash = $5,
                  skip_reorg_id = $6, skip_to_block = $7, last_reorg_id = $8, updated_at = now()
            RETURNING 1)
-     SELECT (SELECT count(*) FROM s) AS snapshots, (SELECT count(*) FROM f) AS f, (SELECT count(*) FROM c) AS c`,
+     SELECT (SELECT count(*) FROM s) AS snapshots, ${deleted} AS deleted,
+            (SELECT count(*) FROM f) AS f, (SELECT count(*) FROM c) AS c`,
     [
       w.chainId,
       String(w.partition),
@@ -82,9 +110,10 @@ async function finishRewind(c: PoolClient, w: RewindWrite): Promise<number> {
       marks.skip?.toBlock ?? null,
       marks.lastReorgId,
       w.toBlock,
+      ...d.params,
     ],
   );
-  return Number(rows[0]?.snapshots ?? 0);
+  return { snapshots: Number(rows[0]?.snapshots ?? 0), deleted: Number(rows[0]?.deleted ?? 0) };
 }
 
 /** Locks the partition's checkpoint and finality rows (in this order, like batches and the finality task). */
@@ -134,19 +163,26 @@ async function lockPartition(c: PoolClient, w: RewindStart): Promise<CheckpointS
  */
 export class RewindTransaction {
   #open = true;
+  /** Where `finish`'s time went (ms), once it ran. */
+  finishMs: RewindFinishTimes | null = null;
 
   private constructor(
     readonly client: PoolClient,
     readonly start: RewindStart,
     readonly orphaned: Orphaned,
+    /** Where `begin`'s time went (ms). */
+    readonly beginMs: RewindBeginTimes,
   ) {}
 
   /** Locks, checks and marks the orphaned rows; null when the partition already rewound for `reorgId`. */
   static async begin(pg: Pool, start: RewindStart): Promise<RewindTransaction | null> {
+    const t0 = performance.now();
     const c = await pg.connect();
+    const connected = performance.now();
     try {
       await c.query('BEGIN');
       const current = await lockPartition(c, start);
+      const locked = performance.now();
       if (current.marks.lastReorgId === start.reorgId) {
         await c.query('ROLLBACK');
         c.release();
@@ -167,7 +203,13 @@ export class RewindTransaction {
           },
         );
       }
-      return new RewindTransaction(c, start, await markOrphaned(c, start));
+      const orphaned = await markOrphaned(c, start);
+      const marked = performance.now();
+      return new RewindTransaction(c, start, orphaned, {
+        connect: connected - t0,
+        lock: locked - connected,
+        orphan: marked - locked,
+      });
     } catch (err) {
       await c.query('ROLLBACK').catch(() => undefined);
       c.release();
@@ -180,15 +222,24 @@ export class RewindTransaction {
     const w: RewindWrite = { ...this.start, ...f };
     const c = this.client;
     try {
+      const t0 = performance.now();
       const rewrite =
         w.model.kind === 'tokens' ? tokenRewrite(w, this.orphaned.tokenIds) : poolRewrite(w, this.orphaned);
       if (w.forward.blocks > 0) await writeChanges(c, w.forward);
+      const t1 = performance.now();
       await writeChanges(c, rewrite.batch);
-      const deleted = await deleteRows(c, w.chainId, rewrite);
-      const snapshotsDeleted = await finishRewind(c, w);
+      const t2 = performance.now();
+      const { deleted, snapshots: snapshotsDeleted } = await finishRewind(c, w, rewrite);
+      const t3 = performance.now();
       await c.query('COMMIT');
       this.#open = false;
       c.release();
+      this.finishMs = {
+        forward: t1 - t0,
+        rewrite: t2 - t1,
+        checkpoint: t3 - t2,
+        commit: performance.now() - t3,
+      };
       const b = rewrite.batch;
       return {
         status: 'written',

@@ -7,8 +7,11 @@ import { decodeSnapshot, encodeSnapshot, type PartitionModel } from '../apply';
 const deflate = promisify(deflateRaw);
 const inflate = promisify(inflateRaw);
 
-/** Snapshots kept per partition (the newest ones): with one per SNAPSHOT_EVERY_BLOCKS, 8 cover far more than a reorg may. */
-export const SNAPSHOTS_KEPT = 8;
+/**
+ * Snapshots kept per partition (the newest ones): with one per SNAPSHOT_EVERY_BLOCKS (default 8), 32
+ * cover the last 256 blocks, far more than a reorg may.
+ */
+export const SNAPSHOTS_KEPT = 32;
 
 /** A snapshot to write with a batch: the partition's model after the batch's last block. */
 export interface SnapshotWrite {
