@@ -24,9 +24,10 @@ export interface FeedOptions {
    * Near the head (at most `cutWithinEntries` entries of the partition left in the stream), a batch
    * also ends at the first block of each window of `snapshotEvery` blocks, so that the snapshots written
    * at batch ends land on those blocks (and a rewind replays little). Far behind, batches stay large.
+   * A function is asked again at each block (the caller's estimate of "near" can change).
    */
   readonly snapshotEvery?: number;
-  readonly cutWithinEntries?: number;
+  readonly cutWithinEntries?: number | (() => number);
   /** The checkpoint's block (where the first window starts). */
   readonly afterBlock?: number | null;
 }
@@ -192,6 +193,8 @@ export async function runFeed(
   let lastUnitMsg: JsMsg | null = null;
   let prevBlock = opts.afterBlock ?? null;
   try {
+    const near = opts.cutWithinEntries ?? 0;
+    const within = typeof near === 'number' ? () => near : near;
     for await (const m of messages) {
       // the client's message object has the ack subject; its `JsMsg` type does not say so
       const reply = (m as unknown as { reply?: string }).reply ?? '';
@@ -204,7 +207,7 @@ export async function runFeed(
           batch.push(u);
           const n = u.kind === 'block' ? u.seal.blockNumber : u.entry.toBlock;
           if (opts.snapshotEvery !== undefined && u.kind === 'block')
-            cut ||= cutsBatch(prevBlock, n, opts.snapshotEvery, pending, opts.cutWithinEntries ?? 0);
+            cut ||= cutsBatch(prevBlock, n, opts.snapshotEvery, pending, within());
           prevBlock = n;
         }
         lastUnitMsg = m;

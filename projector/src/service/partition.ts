@@ -103,8 +103,10 @@ export class PartitionRunner {
   #feed: AbortController | null = null;
   #wake: (() => void) | null = null;
   readonly #progress: Progress;
-  /** Entries left in the stream under which the partition counts as near the head (snapshots, batch cuts). */
-  readonly #nearHead: number;
+  /** Blocks from the stream's end within which the partition counts as near the head. */
+  readonly #nearHeadBlocks: number;
+  /** The partition's entries per block, as the last batches had them (an estimate: at least 1). */
+  #entriesPerBlock = 1;
 
   constructor(
     private readonly deps: ProjectorDeps,
@@ -114,7 +116,9 @@ export class PartitionRunner {
   ) {
     this.partition = partition;
     this.#progress = new Progress(deps.log, String(partition), deps.cfg.PROJECTOR_PROGRESS_INTERVAL_MS);
-    this.#nearHead = 2 * deps.cfg.PROJECTOR_BATCH_ENTRIES;
+    // A rewind never goes deeper than FINALITY_DEPTH: snapshots further from the head than that (and a
+    // window) would be pruned before any reorg could use them; only their cost would stay.
+    this.#nearHeadBlocks = deps.cfg.FINALITY_DEPTH + 2 * deps.cfg.SNAPSHOT_EVERY_BLOCKS;
   }
 
   /** The partition's reorg marks as this process holds them (null before the first load). */
@@ -202,13 +206,14 @@ export class PartitionRunner {
               afterSeq,
               maxBatchEntries: cfg.PROJECTOR_BATCH_ENTRIES,
               snapshotEvery: cfg.SNAPSHOT_EVERY_BLOCKS,
-              cutWithinEntries: this.#nearHead,
+              cutWithinEntries: () => this.#nearHead(),
               afterBlock: run.checkpointBlock,
             },
             log,
             async (units: Unit[], info: BatchInfo) => {
               this.pending = info.pending;
               const batch = await this.#handle(run, units);
+              if (batch.blocks > 0) this.#entriesPerBlock = Math.max(1, info.entries / batch.blocks);
               this.#progress.record(info.entries, batch.blocks, info.pending, batch.block?.number);
               this.onBatch?.(this, info);
               attempts = 0;
@@ -371,6 +376,11 @@ export class PartitionRunner {
     );
   }
 
+  /** Entries left in the stream under which the partition is near the head (snapshots, batch cuts). */
+  #nearHead(): number {
+    return Math.ceil(this.#nearHeadBlocks * this.#entriesPerBlock);
+  }
+
   /**
    * Writes one batch, with a snapshot when it crosses a multiple of SNAPSHOT_EVERY_BLOCKS near the head
    * (far behind, a snapshot would be pruned before any reorg could need it: only its cost would stay).
@@ -379,7 +389,7 @@ export class PartitionRunner {
     const { deps } = this;
     const block = batch.block!;
     const snapshot: SnapshotWrite | undefined =
-      this.pending <= this.#nearHead &&
+      this.pending <= this.#nearHead() &&
       crossesSnapshot(run.checkpointBlock, block.number, deps.cfg.SNAPSHOT_EVERY_BLOCKS)
         ? {
             blockNumber: block.number,
