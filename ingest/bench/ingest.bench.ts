@@ -1,6 +1,8 @@
 /**
  * `npm run bench:ingest`: logs/s from the RPC into the JetStream ledger, against the raw eth_getLogs
- * rate of the same anvil in the same run. Last line: {"ledgerLogsPerSec","rawGetLogsPerSec","ratio"}.
+ * rate of the same anvil in the same run; then the ingest process's peak RSS for two history lengths
+ * (`rss.bench.ts`; BENCH_RSS=0 skips it). Last line:
+ * {"ledgerLogsPerSec","rawGetLogsPerSec","ratio","ingestPeakRssMB":{"long","short"}}.
  *
  * Workload: a cached devnet state (built once, ~1 min, reused afterwards) with ≥ 50,000 ledger logs.
  */
@@ -16,6 +18,7 @@ import { backfill } from '../src/backfill';
 import { connectLedger, ensureStream } from '../src/publish';
 import { createRpcClient } from '../src/rpc';
 import { resume, routeContextOf } from '../src/service';
+import { benchIngestRss } from './rss.bench';
 
 const SEED = Number(process.env.BENCH_SEED ?? 7);
 const TRANSACTIONS = Number(process.env.BENCH_TRANSACTIONS ?? 36_000);
@@ -59,6 +62,7 @@ const devnet = await startDevnet({ port: await findFreePort(), loadState: state.
 const db = await createTestDatabase('bench_ingest');
 const nc = await connectLedger(process.env.NATS_URL ?? 'nats://127.0.0.1:4222', 'bench-ingest');
 const prefix = `BENCH${Date.now()}`;
+let result: Record<string, unknown> = {};
 try {
   const { factory, positionManager, deployBlock } = devnet.addresses;
   const from = Number(deployBlock);
@@ -75,12 +79,14 @@ try {
 
   // The peer: raw eth_getLogs over the same ranges, parsed, nothing else.
   let rawLogs = 0;
+  const blocksWithLogs = new Set<string>();
   const rawStart = performance.now();
   for (let a = from; a <= head; a += RANGE) {
-    const logs = await rpc<unknown[]>(devnet.rpcUrl, 'eth_getLogs', [
+    const logs = await rpc<{ blockNumber: string }[]>(devnet.rpcUrl, 'eth_getLogs', [
       { address: addresses, fromBlock: hex(a), toBlock: hex(Math.min(a + RANGE - 1, head)) },
     ]);
     rawLogs += logs.length;
+    for (const l of logs) blocksWithLogs.add(l.blockNumber);
   }
   const rawSecs = (performance.now() - rawStart) / 1000;
 
@@ -112,11 +118,19 @@ try {
   const ingestState = await resume(deps);
   const profiler = process.env.BENCH_PROFILE === undefined ? null : await startProfile();
   const start = performance.now();
+  const cpuStart = process.cpuUsage();
   await backfill(deps, ingestState, from, head, new AbortController().signal);
   const secs = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpuStart);
   await profiler?.stop(process.env.BENCH_PROFILE!);
   const info = await jsm.streams.info(streamName(prefix, cfg.CHAIN_ID));
   const seals = info.state.messages - rawLogs;
+  // Every log once, and a seal per partition (and tokens) of every block with logs: nothing lost.
+  if (seals !== blocksWithLogs.size * (cfg.PARTITIONS + 1)) {
+    throw new Error(
+      `the ledger has ${info.state.messages} entries, not ${rawLogs} logs + ${blocksWithLogs.size * (cfg.PARTITIONS + 1)} seals`,
+    );
+  }
   await pool.end();
   await jsm.streams.delete(streamName(prefix, cfg.CHAIN_ID));
 
@@ -128,11 +142,16 @@ try {
   console.log(
     `ledger append:    ${rawLogs} logs (+${seals} seals) in ${secs.toFixed(2)} s = ${ledgerLogsPerSec} logs/s`,
   );
+  console.log(
+    `ingest CPU:       ${((cpu.user + cpu.system) / 1000).toFixed(0)} ms = ${((cpu.user + cpu.system) / rawLogs).toFixed(1)} µs/log (user ${(cpu.user / 1000).toFixed(0)} ms, system ${(cpu.system / 1000).toFixed(0)} ms)`,
+  );
   console.log(`ratio ledger/raw: ${ratio} (target ≥ 0.5)`);
   if (rawLogs < 50_000) console.log(`warning: only ${rawLogs} logs (< 50,000); raise BENCH_TRANSACTIONS`);
-  console.log(JSON.stringify({ ledgerLogsPerSec, rawGetLogsPerSec, ratio }));
+  result = { ledgerLogsPerSec, rawGetLogsPerSec, ratio };
 } finally {
   await nc.close();
   await devnet.stop();
   await db.drop();
 }
+if (process.env.BENCH_RSS !== '0') result.ingestPeakRssMB = await benchIngestRss();
+console.log(JSON.stringify(result));

@@ -233,6 +233,30 @@ describe('ingest over an RPC pool (real anvil behind fault proxies, NATS, Postgr
     expect(client.pool.snapshot()[0]!.state).toBe('ready'); // no provider is blamed for it
   });
 
+  it('behavior: BACKFILL_MAX_INFLIGHT_LOGS bounds the logs fetched ahead of the ledger; the backfill still completes exactly', async () => {
+    let inflight = 0;
+    let most = 0;
+    const counting = await proxy((call) => {
+      if (call.method !== 'eth_getLogs') return { kind: 'pass' };
+      most = Math.max(most, ++inflight);
+      return {
+        kind: 'rewrite',
+        rewrite: (result) => {
+          inflight--;
+          return result;
+        },
+      };
+    });
+    // A budget of one log: a range is asked for only when nothing else waits to be appended.
+    const { prefix } = await backfillThrough([{ url: counting.url }], {
+      BACKFILL_RANGE: 10,
+      BACKFILL_CONCURRENCY: 4,
+      BACKFILL_MAX_INFLIGHT_LOGS: 1,
+    });
+    await expectLedgerEqualsChain(prefix, head);
+    expect(most).toBe(1);
+  });
+
   it('behavior: a provider that rate-limits (HTTP 429 above 30 calls/s) is slowed down; the backfill completes exactly', async () => {
     const LIMIT = 30;
     const accepted: number[] = [];

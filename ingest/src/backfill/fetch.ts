@@ -1,4 +1,4 @@
-import type { Hex } from '@tickstream/shared';
+import { type Hex, TOPIC } from '@tickstream/shared';
 import { createdPool, isPoolCreated } from '../route';
 import { type ChainLog, getLogs, isRangeTooLarge, isUnknownBlock, type LogFilter, withRetry } from '../rpc';
 import type { IngestDeps } from '../service/deps';
@@ -22,14 +22,25 @@ export interface FetchOptions {
   readonly onAnswer?: (blocks: number, logs: number) => void;
   /** The width to split a refused range into (at most half of it); default: halves. */
   readonly rangeBlocks?: () => number;
+  /** Only logs with this first topic (event signature); ranges only. */
+  readonly topic0?: Hex;
 }
 
 function lastBlockOf(span: Span): number {
   return 'block' in span ? span.block.number : span.toBlock;
 }
 
-function filterOf(span: Span, addresses: readonly Hex[]): LogFilter {
-  return 'block' in span ? { addresses, block: span.block } : { addresses, ...span };
+/** The pools of `pools` created by the span's last block that it has not asked for. */
+function unasked(pools: ReadonlyMap<Hex, number>, fetched: Fetched): Hex[] {
+  const last = lastBlockOf(fetched.span);
+  const out: Hex[] = [];
+  for (const [pool, created] of pools) if (created <= last && !fetched.asked.has(pool)) out.push(pool);
+  return out;
+}
+
+function filterOf(span: Span, addresses: readonly Hex[], topic0: Hex | undefined): LogFilter {
+  if ('block' in span) return { addresses, block: span.block };
+  return topic0 === undefined ? { addresses, ...span } : { addresses, ...span, topic0 };
 }
 
 /**
@@ -53,7 +64,7 @@ export async function fetchLogs(
       deps.log,
       what,
       { retries: deps.cfg.RPC_MAX_RETRIES, retryIf: (err) => !isRangeTooLarge(err) && !isUnknownBlock(err) },
-      () => getLogs(deps.client, filterOf(span, addresses)),
+      () => getLogs(deps.client, filterOf(span, addresses, opts.topic0)),
     );
     opts.onAnswer?.(blocks, logs.length);
     return logs;
@@ -93,14 +104,21 @@ export async function fetchSpan(
   const last = lastBlockOf(span);
   const asked = new Set<Hex>();
   for (const [pool, created] of pools) if (created <= last) asked.add(pool);
-  const logs = await fetchLogs(deps, span, [deps.route.factory, deps.route.positionManager, ...asked], opts);
+  const logs = await fetchLogs(
+    deps,
+    span,
+    [deps.route.factory, deps.route.positionManager, ...(deps.route.factories ?? []), ...asked],
+    opts,
+  );
   return { span, asked, logs };
 }
 
 /**
- * Completes a fetched span in ledger order: adds logs of pools learned after it was fetched (by an
- * earlier span), then discovers pools created inside it and adds their logs too. Returns the pools it
- * discovered (to be saved before anything is appended).
+ * Completes a fetched span in ledger order: adds the logs of known pools it did not ask for (learned
+ * after it was fetched), then discovers pools created inside it that `pools` does not have, adds the
+ * logs of those it did not ask for, and adds them to `pools`. Returns the pools it discovered (to be
+ * saved before anything is appended). A backfill asks for every pool of its range from the start
+ * (`discoverPools`), so that nothing is left to add but the discovered pools to record.
  */
 export async function completeSpan(
   deps: IngestDeps,
@@ -108,23 +126,56 @@ export async function completeSpan(
   fetched: Fetched,
   opts: FetchOptions = {},
 ): Promise<Map<Hex, number>> {
-  const last = lastBlockOf(fetched.span);
-  const missing: Hex[] = [];
-  for (const [pool, created] of pools) if (created <= last && !fetched.asked.has(pool)) missing.push(pool);
+  const missing = unasked(pools, fetched);
   const discovered = new Map<Hex, number>();
   for (const l of fetched.logs) {
-    if (isPoolCreated(l, deps.route.factory)) {
+    if (isPoolCreated(l, deps.route.factory, deps.route.factories)) {
       const pool = createdPool(l);
-      if (!pools.has(pool) && !fetched.asked.has(pool)) discovered.set(pool, l.blockNumber);
+      if (!pools.has(pool)) discovered.set(pool, l.blockNumber);
     }
   }
-  const extra = [...missing, ...discovered.keys()];
+  const extra = [...missing];
+  for (const pool of discovered.keys()) if (!fetched.asked.has(pool)) extra.push(pool);
   if (extra.length > 0) {
     const more = await fetchLogs(deps, fetched.span, extra, opts);
     fetched.logs = mergeLogs(fetched.logs, more);
   }
   for (const [pool, created] of discovered) pools.set(pool, created);
   return discovered;
+}
+
+/**
+ * Every pool the followed factories (the configured one and those watched) created in
+ * `[fromBlock, toBlock]`, with its creation block: one eth_getLogs of the factories' `PoolCreated`
+ * (split like any range a provider refuses; `onSplit` is told of each refusal), so that a backfill asks each range for the right pools
+ * from the start instead of fetching a range again for the pools it creates.
+ */
+export async function discoverPools(
+  deps: IngestDeps,
+  fromBlock: number,
+  toBlock: number,
+  opts: Pick<FetchOptions, 'onSplit'> = {},
+): Promise<Map<Hex, number>> {
+  const factories = [deps.route.factory, ...(deps.route.factories ?? [])];
+  // Answers are small (one log per pool): pieces as wide as the provider takes, learned from its
+  // refusals (a block-range limit), not sized by the backfill's log budget.
+  let widest = Number.POSITIVE_INFINITY;
+  const logs = await fetchLogs(deps, { fromBlock, toBlock }, factories, {
+    topic0: TOPIC.PoolCreated,
+    onSplit: (what) => {
+      widest = Math.min(widest, Math.max(1, Math.floor(what.blocks / 2)));
+      opts.onSplit?.(what);
+    },
+    rangeBlocks: () => widest,
+  });
+  const pools = new Map<Hex, number>();
+  for (const l of logs) {
+    if (isPoolCreated(l, deps.route.factory, deps.route.factories)) {
+      const pool = createdPool(l);
+      if (!pools.has(pool)) pools.set(pool, l.blockNumber);
+    }
+  }
+  return pools;
 }
 
 /** Two sorted log lists as one, sorted by (block, logIndex). */

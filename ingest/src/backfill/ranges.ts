@@ -1,6 +1,11 @@
 export interface RangeSizerOptions {
-  /** The largest range, in blocks (BACKFILL_RANGE); also the first. */
+  /** The largest range, in blocks (BACKFILL_RANGE); also the first unless `firstBlocks` is given. */
   readonly maxBlocks: number;
+  /**
+   * The first range, in blocks (at most `maxBlocks`): small, so that the first answers, asked before
+   * anything is known of the chain's density, cannot be huge; ranges double from there while small.
+   */
+  readonly firstBlocks?: number;
   /** Ranges grow (up to `maxBlocks`) while whole-size answers have fewer logs than this. */
   readonly targetLogs: number;
   /** An answer with more logs than this halves the ranges that follow (the log budget). */
@@ -14,7 +19,7 @@ export interface RangeSizerOptions {
 const RELAX_AFTER = 100;
 
 /**
- * Pure: the size of the next `eth_getLogs` range. Starts at the largest. A range the provider
+ * Pure: the size of the next `eth_getLogs` range. Starts at `firstBlocks` (default: the largest). A range the provider
  * refuses as too large halves the size and is remembered, so that growing back is a binary search
  * between the widest range answered and the narrowest refused rather than a refusal every other
  * range; an answer over the log budget halves the size; small answers double it, up to the
@@ -35,7 +40,7 @@ export class RangeSizer {
   #smallSinceRefusal = 0;
 
   constructor(private readonly opts: RangeSizerOptions) {
-    this.#size = Math.max(1, opts.maxBlocks);
+    this.#size = Math.max(1, Math.min(opts.maxBlocks, opts.firstBlocks ?? opts.maxBlocks));
     this.#smallest = this.#size;
   }
 

@@ -21,6 +21,25 @@ describe('RangeSizer', () => {
     expect(new RangeSizer(opts).size).toBe(1_000);
   });
 
+  it('args: firstBlocks: starts small and doubles while answers are small, up to the largest', () => {
+    const s = new RangeSizer({ ...opts, firstBlocks: 16 });
+    expect(s.size).toBe(16);
+    const sizes: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      s.answered(s.size, 1);
+      sizes.push(s.size);
+    }
+    expect(sizes).toEqual([32, 64, 128, 256, 512, 1_000, 1_000, 1_000]);
+    expect(new RangeSizer({ ...opts, firstBlocks: 5_000 }).size).toBe(1_000);
+  });
+
+  it('behavior: with firstBlocks, growth stops at the answers that reach the target', () => {
+    const s = new RangeSizer({ ...opts, firstBlocks: 4 });
+    const perBlock = 5; // 100 logs (the target) at 20 blocks
+    for (let i = 0; i < 10; i++) s.answered(s.size, s.size * perBlock);
+    expect(s.size).toBe(32); // 16 blocks (80 logs) grew once more; 32 (160 logs) holds
+  });
+
   it('behavior: "range too large" halves the range the provider refused', () => {
     const s = new RangeSizer(opts);
     s.tooLarge(1_000);

@@ -11,6 +11,7 @@ describe('loadRpcSettings', () => {
       BACKFILL_CONCURRENCY: 4,
       BACKFILL_TARGET_LOGS: 5_000,
       BACKFILL_MAX_LOGS: 20_000,
+      BACKFILL_MAX_INFLIGHT_LOGS: 40_000,
     });
   });
   it('behavior: RPC_URLS is a JSON list of providers (or of URLs)', () => {
