@@ -426,4 +426,91 @@ describe('projector processes share the partitions through etcd leases', () => {
       await ingestDb.drop();
     }
   });
+
+  it('behavior: etcd frozen until the lease is stale (not lapsed): every partition stops, then all run again and catch up; SIGTERM exits at once', async () => {
+    const chainId = devnet.chainId;
+    const prefix = uniquePrefix('flap');
+    const group = `${prefix}_projector`;
+    streams.push(streamName(prefix, chainId));
+    const ingestDb = await createTestDatabase('proj_flap_ingest');
+    const ownDb = await createTestDatabase('proj_flap');
+    const own = new pg.Pool({ connectionString: ownDb.url, max: 2 });
+    try {
+      spawn('ingest/src/main.ts', ingestEnv(devnet, prefix, ingestDb.url));
+      const h0 = await headNumber(devnet.rpcUrl);
+      await waitForLedger(nc, prefix, chainId, h0);
+      const e = spawn(
+        'projector/src/main.ts',
+        projectorEnv(chainId, prefix, ownDb.url, {
+          CONTROL_PLANE: 'etcd',
+          ETCD_URL: etcdMember.clientUrl,
+          PROJECTOR_ASSIGNMENT: 'etcd',
+          MODULE_ID: 'proj-e',
+          MODULE_LEASE_TTL_S: '3',
+          PROJECTOR_BATCH_ENTRIES: '100',
+        }),
+      );
+      await waitFor(async () => (await readClaims(etcd, chainId, group)).size === 5, {
+        timeoutMs: 60_000,
+        what: 'proj-e to claim every partition',
+      });
+      await waitForCheckpoints(own, chainId, h0, deathOf({ e }));
+      // New blocks while etcd is frozen: runners are mid-batch, loading or resetting their consumers.
+      const live = runWorkload(devnet, {
+        seed: SEED + 4,
+        transactions: 600,
+        txPerBlock: 5,
+        continueFrom: true,
+      });
+      await e.waitForLine(/"msg":"partition starting after its checkpoint"/, 30_000);
+      const freezeAt = Date.now();
+      etcdMember.pause();
+      try {
+        // Stale after TTL/2 (1.5 s) without an answered keep-alive; etcd keeps the lease for TTL (3 s).
+        await e.waitForLine(/projector lease stale/, 10_000);
+      } finally {
+        etcdMember.resume();
+      }
+      const resumeAt = Date.now();
+      await e.waitForLine(/projector lease fresh again/, 10_000);
+      const freshAt = lineTime(e, 'projector lease fresh again', freezeAt)!;
+      expect(lineTime(e, 'projector lease lost', freezeAt)).toBeUndefined(); // stale, never lapsed
+      // Every partition runs again after the lease is fresh (before the fix: a runner stopped while it
+      // loaded ran on deaf to its stop, and the reconcile waiting for it never ended).
+      await waitFor(
+        () => ALL.every((p) => lineTime(e, 'partition runner started', freshAt, p) !== undefined),
+        {
+          timeoutMs: 30_000,
+          what: `every partition to run again after the lease was fresh (${e.output().slice(-2000)})`,
+        },
+      );
+      const stopped = logLines(e.output()).filter(
+        (l) => l.msg === 'partition runner stopped' && l.time >= freezeAt && l.time <= freshAt + 1_000,
+      );
+      expect(new Set(stopped.map((l) => l.partition))).toEqual(new Set(ALL));
+      expect(claimCounts(await readClaims(etcd, chainId, group))).toEqual({ 'proj-e': 5 });
+      await live;
+      const h1 = await headNumber(devnet.rpcUrl);
+      await waitForLedger(nc, prefix, chainId, h1);
+      await waitForCheckpoints(own, chainId, h1, deathOf({ e }));
+      await expectEqualsChain(h1, own);
+      const termAt = Date.now();
+      await e.kill('SIGTERM');
+      const exitMs = Date.now() - termAt;
+      console.log(
+        `etcd frozen ${resumeAt - freezeAt} ms: all 5 partitions stopped and ran again ` +
+          `${Math.max(...ALL.map((p) => lineTime(e, 'partition runner started', freshAt, p)!)) - freshAt} ms after ` +
+          `the lease was fresh; SIGTERM exit in ${exitMs} ms`,
+      );
+      expect(e.child.signalCode === null ? e.child.exitCode : e.child.signalCode).toBe(0);
+      expect(exitMs).toBeLessThan(5_000);
+      expect((await readClaims(etcd, chainId, group)).size).toBe(0);
+    } finally {
+      etcdMember.resume();
+      for (const ch of children.splice(0)) await ch.kill();
+      await own.end();
+      await ownDb.drop();
+      await ingestDb.drop();
+    }
+  });
 });

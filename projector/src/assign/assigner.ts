@@ -121,11 +121,48 @@ export class PartitionAssigner {
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#tick);
-    await this.#running?.catch(() => undefined);
-    await this.#watcher?.cancel().catch(() => undefined);
+    this.#runners.abortAll();
+    // A reconcile waits on etcd with a deadline and on runners that stop promptly; bounded all the same.
+    const bound = this.#boundMs();
+    await within(
+      this.#running?.catch(() => undefined),
+      bound,
+    );
+    await within(
+      this.#watcher?.cancel().catch(() => undefined),
+      bound,
+    );
     await this.#runners.stopAll();
-    await this.#lease?.close();
+    await within(this.#lease?.close(), bound); // an unanswered revoke: the lease lapses by itself
     this.#owned.clear();
+  }
+
+  /** How long a reconcile waits for etcd or for runners to stop before it gives up (and tries again). */
+  #boundMs(): number {
+    return Math.max(1_000, (this.#opts.leaseTtlS * 1_000) / 2);
+  }
+
+  /** etcd call options: a deadline, so that a frozen etcd cannot hold a reconcile forever. */
+  #call(): { deadline: number } {
+    return { deadline: Date.now() + this.#boundMs() };
+  }
+
+  /** Stops every runner; false if some are still stopping after `#boundMs` (the caller tries again). */
+  async #stopAll(why: string): Promise<boolean> {
+    this.#runners.abortAll();
+    if (await within(this.#runners.stopAll(), this.#boundMs())) return true;
+    this.#opts.log.warn(
+      { reason: why, stopping: this.#runners.partitions().map(String), waitedMs: this.#boundMs() },
+      'partition runners still stopping; trying again',
+    );
+    return false;
+  }
+
+  /** The lease changed: when it is stale (or lost), every runner stops now, whatever a reconcile awaits. */
+  #leaseChanged(): void {
+    const lease = this.#lease;
+    if (lease !== null && !lease.fresh) this.#runners.abortAll();
+    this.#trigger();
   }
 
   #timer(): void {
@@ -163,19 +200,22 @@ export class PartitionAssigner {
     const { etcd, log, memberId } = this.#opts;
     const lease = this.#lease;
     if (lease === null || lease.lost) {
-      if (lease !== null) await this.#dropAll('lease lost');
+      if (lease !== null && !(await this.#dropAll('lease lost'))) {
+        this.#again = true;
+        return;
+      }
       await this.#join();
       return;
     }
     if (!lease.fresh) {
-      this.#runners.abortAll();
-      await this.#runners.stopAll();
+      // Once stopped, the fresh-again keep-alive (or the tick) reconciles and starts them again.
+      if (!(await this.#stopAll('lease stale'))) this.#again = true;
       return;
     }
     const view = await this.#read(lease);
     if (!view.members.includes(memberId)) {
       // Our member key is gone (deleted by hand?) while the lease lives: write it again.
-      await lease.lease.put(this.keys.member(memberId)).value(this.#memberValue());
+      await lease.lease.put(this.keys.member(memberId)).value(this.#memberValue()).options(this.#call());
     }
     // Runners whose claim is gone (deleted by hand): stop them.
     for (const p of this.#runners.partitions()) {
@@ -191,6 +231,7 @@ export class PartitionAssigner {
       await etcd
         .if(this.keys.partition(p), 'Lease', '==', lease.id)
         .then(etcd.delete().key(this.keys.partition(p)))
+        .options(this.#call())
         .commit();
       this.#owned.delete(String(p));
       log.info(
@@ -209,6 +250,7 @@ export class PartitionAssigner {
             .value(JSON.stringify({ member: memberId, since: new Date().toISOString() }))
             .lease(lease.id),
         )
+        .options(this.#call())
         .commit();
       if (res.succeeded) {
         this.#owned.add(String(p));
@@ -236,7 +278,7 @@ export class PartitionAssigner {
 
   /** Members and claims at one revision; sets `#owned` to the claims under our lease. */
   async #read(lease: KeptLease): Promise<AssignmentView> {
-    const res = await this.#opts.etcd.getAll().prefix(this.keys.root).exec();
+    const res = await this.#opts.etcd.getAll().prefix(this.keys.root).options(this.#call()).exec();
     const leaseOf = new Map<string, string>(); // member id → the lease of its member key
     for (const kv of res.kvs) {
       if (!kv.key.toString().startsWith(this.keys.members)) continue;
@@ -263,12 +305,18 @@ export class PartitionAssigner {
 
   async #join(): Promise<void> {
     const { etcd, leaseTtlS, log, memberId } = this.#opts;
-    const lease = await KeptLease.grant(etcd, leaseTtlS, log, () => this.#trigger());
+    const lease = await KeptLease.grant(etcd, leaseTtlS, log, () => this.#leaseChanged());
+    if (this.#closed) {
+      // closed while etcd took its time to answer: a lease nobody would ever revoke
+      await within(lease.close(), this.#boundMs());
+      return;
+    }
     try {
       const key = this.keys.member(memberId);
       const res = await etcd
         .if(key, 'Create', '==', 0)
         .then(etcd.put(key).value(this.#memberValue()).lease(lease.id))
+        .options(this.#call())
         .commit();
       if (!res.succeeded) {
         // Our own earlier membership (a lost lease, or a restart with the same MODULE_ID) is still there.
@@ -276,13 +324,13 @@ export class PartitionAssigner {
           { member: memberId },
           'member key taken (an earlier lease of this id?); waiting for it to lapse',
         );
-        await lease.close();
+        await within(lease.close(), this.#boundMs());
         await delay(Math.min(1_000, (leaseTtlS * 1_000) / 3));
         this.#again = true;
         return;
       }
     } catch (err) {
-      await lease.close();
+      await within(lease.close(), this.#boundMs());
       throw err;
     }
     this.#lease = lease;
@@ -294,14 +342,15 @@ export class PartitionAssigner {
     this.#again = true;
   }
 
-  async #dropAll(reason: string): Promise<void> {
+  /** Stops every runner and forgets the lease; false while some runner is still stopping. */
+  async #dropAll(reason: string): Promise<boolean> {
     this.#opts.log.warn({ reason, partitions: this.owned().map(String) }, 'dropping every partition');
-    this.#runners.abortAll();
-    await this.#runners.stopAll();
+    if (!(await this.#stopAll(reason))) return false;
     this.#owned.clear();
     this.#published();
-    await this.#lease?.close();
+    await within(this.#lease?.close(), this.#boundMs());
     this.#lease = null;
+    return true;
   }
 
   #memberValue(): string {
@@ -311,5 +360,23 @@ export class PartitionAssigner {
       host: hostname(),
       since: new Date().toISOString(),
     });
+  }
+}
+
+/** Waits for `p` at most `ms`: true when it settled in time (its rejection counts as settled). */
+async function within(p: Promise<unknown> | undefined, ms: number): Promise<boolean> {
+  if (p === undefined) return true;
+  let timer: NodeJS.Timeout | undefined;
+  const settled = p.then(
+    () => true,
+    () => true,
+  );
+  const late = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([settled, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -127,6 +127,12 @@ export class KeptLease {
     this.#stale = setTimeout(
       () => {
         if (this.lost) return;
+        // Timers may fire a fraction of a millisecond before `performance.now()` reaches the deadline:
+        // report only a lease that is stale by `fresh` itself, or the holder would see it fresh still.
+        if (this.fresh) {
+          this.#armStale();
+          return;
+        }
         this.#log.warn(
           { lease: this.id, ageMs: Math.round(this.ageMs) },
           'projector lease stale: no keep-alive answered for TTL/2; partitions stop',

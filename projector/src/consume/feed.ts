@@ -187,6 +187,8 @@ export async function runFeed(
   const messages = await consumer.consume({ max_messages: Math.min(opts.maxBatchEntries, 1_000) });
   const stop = () => void messages.close();
   signal.addEventListener('abort', stop, { once: true });
+  // Aborted while the consumer was being fetched: the listener came too late to hear it.
+  if (signal.aborted) stop();
   const asm = new BlockAssembler(opts.afterSeq);
   let batch: Unit[] = [];
   let entries = 0;

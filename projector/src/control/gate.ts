@@ -15,6 +15,7 @@ export class Gate {
   #parked = false;
   #onParked: (() => void)[] = [];
   #onResume: (() => void)[] = [];
+  #released = false;
 
   get suspended(): boolean {
     return this.#suspended;
@@ -41,7 +42,7 @@ export class Gate {
   /** Asks the loop to stop at its next safe point; resolves when it is there. */
   suspend(): Promise<void> {
     this.#suspended = true;
-    if (this.#parked) return Promise.resolve();
+    if (this.#parked || this.#released) return Promise.resolve();
     return new Promise((resolve) => this.#onParked.push(resolve));
   }
 
@@ -52,6 +53,7 @@ export class Gate {
 
   /** The loop ended for good (the process stops): whoever waits for it to park may go on. */
   release(): void {
+    this.#released = true; // a later `suspend` (a runner stopped in the meantime) resolves at once
     for (const r of this.#onParked.splice(0)) r();
   }
 }

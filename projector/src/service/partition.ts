@@ -185,7 +185,9 @@ export class PartitionRunner {
           }
           const consumer = await resetConsumer(deps.jsm, target, afterSeq);
           this.#ownConsumer = true;
-          if (this.gate.suspended) continue;
+          // Parked or stopped during the awaits above: `park`/`stop` found no feed to abort, so the one
+          // about to be made would run on, deaf to both.
+          if (this.gate.suspended || signal.aborted) continue;
           log.info(
             {
               partition: name,
@@ -235,6 +237,13 @@ export class PartitionRunner {
             continue;
           }
           if (isFatal(err)) throw err;
+          // Stopping, or the lease turned stale: whatever failed is no failure of the partition (a feed
+          // closed under it, a consumer taken over). It stops; it never counts toward MAX_ATTEMPTS.
+          if (signal.aborted) break;
+          if (this.mayWrite !== undefined && !this.mayWrite()) {
+            reason = `the projector lease is stale (${describeError(err)})`;
+            break;
+          }
           if (this.#commits === commitsBefore) attempts++;
           if (attempts >= MAX_ATTEMPTS) throw err;
           const delay = Math.min(5_000, 100 * 2 ** attempts);
@@ -242,7 +251,7 @@ export class PartitionRunner {
             { partition: name, attempt: attempts, delayMs: delay, err: describeError(err) },
             'partition failed, reloading',
           );
-          await this.#sleep(delay);
+          await this.#sleep(delay, signal);
         }
       }
     } catch (err) {
@@ -277,8 +286,9 @@ export class PartitionRunner {
     };
   }
 
-  /** A delay that `park` and the stop signal cut short. */
-  #sleep(ms: number): Promise<void> {
+  /** A delay that `park` and the stop signal cut short (none at all when already stopping). */
+  #sleep(ms: number, signal: AbortSignal): Promise<void> {
+    if (signal.aborted || this.gate.suspended) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
       function done() {
