@@ -1,7 +1,7 @@
 /** The `tickstream` operator CLI, callable in-process. Import as `@tickstream/coordinator/cli`. */
 export type { CommandContext, ExitCode } from './commands';
 export { ageOf, duration, table } from './format';
+export { PROJECTIONS, parseRebuildArgs, type RebuildArgs, rebuildArgv, runRebuild } from './rebuild';
 export { type CliIo, runCli, USAGE } from './run';
 export { type ModuleRow, readStatus, type StatusView } from './view';
-export { PROJECTIONS, parseRebuildArgs, type RebuildArgs, rebuildArgv, runRebuild } from './rebuild';
 export { parseWatchArgs, type WatchAddArgs, type WatchRow } from './watch';
