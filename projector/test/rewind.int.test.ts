@@ -383,6 +383,8 @@ describe('rewind cost follows the entries since the snapshot, not the ledger', (
       undefined,
       projectorConfig(big.prefix, url, {
         PROJECTOR_BATCH_ENTRIES: '5000',
+        // Rewinds of depth 64 need finality above 64 (snapshots are kept near the head only).
+        FINALITY_DEPTH: '80',
         PROJECTOR_CONSUMER_NAME: `rwperf${Date.now()}`,
         CHAIN_ID: String(big.chainId),
       }),

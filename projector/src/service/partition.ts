@@ -105,8 +105,9 @@ export class PartitionRunner {
   readonly #progress: Progress;
   /** Blocks from the stream's end within which the partition counts as near the head. */
   readonly #nearHeadBlocks: number;
-  /** The partition's entries per block, as the last batches had them (an estimate: at least 1). */
-  #entriesPerBlock = 1;
+  /** Entries and blocks this runner has handled: their ratio estimates the entries per block. */
+  #seenEntries = 0;
+  #seenBlocks = 0;
 
   constructor(
     private readonly deps: ProjectorDeps,
@@ -116,9 +117,10 @@ export class PartitionRunner {
   ) {
     this.partition = partition;
     this.#progress = new Progress(deps.log, String(partition), deps.cfg.PROJECTOR_PROGRESS_INTERVAL_MS);
-    // A rewind never goes deeper than FINALITY_DEPTH: snapshots further from the head than that (and a
-    // window) would be pruned before any reorg could use them; only their cost would stay.
-    this.#nearHeadBlocks = deps.cfg.FINALITY_DEPTH + 2 * deps.cfg.SNAPSHOT_EVERY_BLOCKS;
+    // A rewind never goes deeper than FINALITY_DEPTH: snapshots much further from the head would be
+    // pruned before any reorg could use them; only their cost would stay. Twice the depth (and two
+    // windows) leaves room for an estimate of entries per block that is off by half.
+    this.#nearHeadBlocks = 2 * deps.cfg.FINALITY_DEPTH + 2 * deps.cfg.SNAPSHOT_EVERY_BLOCKS;
   }
 
   /** The partition's reorg marks as this process holds them (null before the first load). */
@@ -215,7 +217,8 @@ export class PartitionRunner {
             async (units: Unit[], info: BatchInfo) => {
               this.pending = info.pending;
               const batch = await this.#handle(run, units);
-              if (batch.blocks > 0) this.#entriesPerBlock = Math.max(1, info.entries / batch.blocks);
+              this.#seenEntries += info.entries;
+              this.#seenBlocks += batch.blocks;
               this.#progress.record(info.entries, batch.blocks, info.pending, batch.block?.number);
               this.onBatch?.(this, info);
               attempts = 0;
@@ -388,7 +391,8 @@ export class PartitionRunner {
 
   /** Entries left in the stream under which the partition is near the head (snapshots, batch cuts). */
   #nearHead(): number {
-    return Math.ceil(this.#nearHeadBlocks * this.#entriesPerBlock);
+    const perBlock = this.#seenBlocks === 0 ? 1 : Math.max(1, this.#seenEntries / this.#seenBlocks);
+    return Math.ceil(this.#nearHeadBlocks * perBlock);
   }
 
   /**
