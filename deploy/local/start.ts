@@ -150,9 +150,7 @@ async function main(): Promise<void> {
     say(`  operators    npx tickstream status   (leader, reorg phase, modules; --json)`);
     say(`  projectors   ${PROJECTORS} processes sharing the partitions: npx tickstream modules`);
     say(`  more         npx tickstream watch add <pool> | rebuild | rollback --to N | pause | resume`);
-    say(
-      `  logs         .data/run/{ingest,projector-1..${PROJECTORS},api,coordinator-c1..c3}/server.log`,
-    );
+    say(`  logs         .data/run/{ingest,projector-1..${PROJECTORS},api,coordinator-c1..c3}/server.log`);
     say(`  live traffic ${LIVE_TPS} tx/s`);
     say('Ctrl-C stops everything.\n');
 
