@@ -5,7 +5,7 @@
  * leaves its partitions to the other, which starts them from their checkpoints, and the reorg's rollback
  * entries rewind them. After each, the state equals eth_call at the new head.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DATA_ROOT, waitFor } from '@tickstream/deploy/local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,8 +44,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await second?.kill();
   // The cluster keeps its services' logs under .data/run/chaos-parts-*; the second projector's beside them.
-  if (second !== undefined)
+  if (second !== undefined) {
+    mkdirSync(join(DATA_ROOT, 'run'), { recursive: true });
     writeFileSync(join(DATA_ROOT, 'run', 'chaos-parts-projector-1.log'), second.output());
+  }
   await cluster?.stop();
 });
 

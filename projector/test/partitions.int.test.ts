@@ -1,4 +1,4 @@
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -60,6 +60,7 @@ function spawn(entry: string, env: Record<string, string>): ServiceProcess {
   children.push(child);
   // Each child's output as it comes, for a failed run: .data/run/partitions-<name>.log.
   const file = join(DATA_ROOT, 'run', `partitions-${env.MODULE_ID ?? entry.split('/')[0]!}.log`);
+  mkdirSync(join(DATA_ROOT, 'run'), { recursive: true }); // a fresh clone has no .data/run yet
   writeFileSync(file, '');
   child.child.stdout!.on('data', (d: Buffer) => appendFileSync(file, d));
   child.child.stderr!.on('data', (d: Buffer) => appendFileSync(file, d));
