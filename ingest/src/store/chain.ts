@@ -1,6 +1,7 @@
 import type { Hex } from '@tickstream/shared';
 import type { Pool } from 'pg';
 import type { ChainHeader } from '../rpc';
+import { inTransaction } from './transaction';
 
 /** Pools known to ingest, with the block each was created in. */
 export async function loadPools(pg: Pool, chainId: number): Promise<Map<Hex, number>> {
@@ -50,13 +51,11 @@ export async function saveHeader(
   streamSeq: number,
   keep: number,
 ): Promise<void> {
-  const c = await pg.connect();
-  try {
-    await c.query('BEGIN');
+  await inTransaction(pg, async (c) => {
     await c.query(
       `INSERT INTO ingest_headers (chain_id, number, hash, parent_hash, timestamp) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (chain_id, number) DO UPDATE SET hash = EXCLUDED.hash, parent_hash = EXCLUDED.parent_hash,
-         timestamp = EXCLUDED.timestamp`,
+     ON CONFLICT (chain_id, number) DO UPDATE SET hash = EXCLUDED.hash, parent_hash = EXCLUDED.parent_hash,
+       timestamp = EXCLUDED.timestamp`,
       [chainId, header.number, header.hash, header.parentHash, header.timestamp],
     );
     await c.query('DELETE FROM ingest_headers WHERE chain_id = $1 AND number < $2', [
@@ -64,13 +63,7 @@ export async function saveHeader(
       header.number - keep,
     ]);
     await upsertCursor(c, chainId, header.number, streamSeq);
-    await c.query('COMMIT');
-  } catch (err) {
-    await c.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    c.release();
-  }
+  });
 }
 
 /** Moves the cursor: every block up to `blockNumber` is in the ledger up to stream sequence `streamSeq`. */
@@ -112,23 +105,15 @@ export async function rewindCursor(
   streamSeq: number,
   epoch: string,
 ): Promise<void> {
-  const c = await pg.connect();
-  try {
-    await c.query('BEGIN');
+  await inTransaction(pg, async (c) => {
     await c.query('DELETE FROM ingest_headers WHERE chain_id = $1 AND number > $2', [chainId, toBlock]);
     await c.query(
       `INSERT INTO ingest_cursor (chain_id, block_number, stream_seq, epoch) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (chain_id) DO UPDATE SET block_number = EXCLUDED.block_number, stream_seq = EXCLUDED.stream_seq,
-         epoch = EXCLUDED.epoch, updated_at = now()`,
+     ON CONFLICT (chain_id) DO UPDATE SET block_number = EXCLUDED.block_number, stream_seq = EXCLUDED.stream_seq,
+       epoch = EXCLUDED.epoch, updated_at = now()`,
       [chainId, toBlock, streamSeq, epoch],
     );
-    await c.query('COMMIT');
-  } catch (err) {
-    await c.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    c.release();
-  }
+  });
 }
 
 async function upsertCursor(

@@ -1,5 +1,6 @@
 import type { Hex } from '@tickstream/shared';
 import type { Pool } from 'pg';
+import { inTransaction } from './transaction';
 
 export type WatchKind = 'pool' | 'factory';
 
@@ -87,30 +88,22 @@ export async function saveWatchProgress(
   job: WatchJob,
   discovered: ReadonlyMap<Hex, number> = new Map(),
 ): Promise<void> {
-  const c = await pg.connect();
-  try {
-    await c.query('BEGIN');
+  await inTransaction(pg, async (c) => {
     if (discovered.size > 0) {
       const pools = [...discovered.keys()];
       await c.query(
         `INSERT INTO ingest_watch_pools (chain_id, factory, pool, created_block)
-         SELECT $1, $2, p, b FROM unnest($3::text[], $4::bigint[]) AS t(p, b)
-         ON CONFLICT (chain_id, factory, pool) DO NOTHING`,
+       SELECT $1, $2, p, b FROM unnest($3::text[], $4::bigint[]) AS t(p, b)
+       ON CONFLICT (chain_id, factory, pool) DO NOTHING`,
         [chainId, job.address, pools, pools.map((p) => discovered.get(p))],
       );
     }
     await c.query(
       `UPDATE ingest_watch SET done_to = $3, skip_log_index = $4, joined_at = $5, logs = $6, updated_at = now()
-       WHERE chain_id = $1 AND address = $2`,
+     WHERE chain_id = $1 AND address = $2`,
       [chainId, job.address, job.doneTo, job.skipLogIndex, job.joinedAt, job.logs],
     );
-    await c.query('COMMIT');
-  } catch (err) {
-    await c.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    c.release();
-  }
+  });
 }
 
 /**
@@ -124,30 +117,22 @@ export async function joinWatchJob(
   job: WatchJob,
   pools: ReadonlyMap<Hex, number>,
 ): Promise<void> {
-  const c = await pg.connect();
-  try {
-    await c.query('BEGIN');
+  await inTransaction(pg, async (c) => {
     const addresses = [...pools.keys()];
     if (addresses.length > 0) {
       await c.query(
         `INSERT INTO ingest_pools (chain_id, address, created_block)
-         SELECT $1, a, b FROM unnest($2::text[], $3::bigint[]) AS t(a, b)
-         ON CONFLICT (chain_id, address) DO NOTHING`,
+       SELECT $1, a, b FROM unnest($2::text[], $3::bigint[]) AS t(a, b)
+       ON CONFLICT (chain_id, address) DO NOTHING`,
         [chainId, addresses, addresses.map((a) => pools.get(a))],
       );
     }
     await c.query(
       `UPDATE ingest_watch SET done_to = $3, joined_at = $4, logs = $5, skip_log_index = -1, updated_at = now()
-       WHERE chain_id = $1 AND address = $2`,
+     WHERE chain_id = $1 AND address = $2`,
       [chainId, job.address, job.doneTo, job.joinedAt, job.logs],
     );
-    await c.query('COMMIT');
-  } catch (err) {
-    await c.query('ROLLBACK').catch(() => {});
-    throw err;
-  } finally {
-    c.release();
-  }
+  });
 }
 
 /** Drops a job that has not joined yet (the operator removed the request). */
