@@ -1,8 +1,9 @@
 /**
  * `npm run bench:project`: entries/s folded from the JetStream ledger into Postgres (and Redis) by a
  * fresh projection (new database, new consumer names) catching up over a whole ledger of ≥ 50,000
- * entries, and the process's peak RSS. Last line: {"entriesPerSec","cpuUsPerEntry","rssMB"}
- * (`cpuUsPerEntry`: this process's CPU time per entry, `process.cpuUsage()`).
+ * entries, and the process's peak RSS. Last line: {"entriesPerSec","cpuUsPerEntry","postgresUsPerEntry","natsUsPerEntry","rssMB"}
+ * (`cpuUsPerEntry`: this process's CPU time per entry, `process.cpuUsage()`), and the CPU per entry of
+ * the database's Postgres backends and of the NATS server (`postgresUsPerEntry`, `natsUsPerEntry`).
  *
  * The ledger is built once from a cached devnet state (seed BENCH_SEED, BENCH_TRANSACTIONS) by a real
  * ingest process and reused by later runs. The projector runs in this process (all partitions), as
@@ -19,6 +20,7 @@ import pg from 'pg';
 import type { ProjectorConfig } from '../src/config';
 import { feedTarget, runProjector } from '../src/service';
 import { benchLedger } from './ledger';
+import { ServerCpu } from './server-cpu';
 
 /**
  * BENCH_CPU_PROF=file: a V8 CPU profile of the projection alone (not the ledger build), to that file;
@@ -82,7 +84,9 @@ const redis = new Redis(process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/1
   enableOfflineQueue: false,
   lazyConnect: true,
 });
+// Other projector settings (FINALITY_INTERVAL_MS, …) may come from the environment.
 const cfg: ProjectorConfig = loadConfig('projector', {
+  ...process.env,
   DATABASE_URL: db.url,
   LEDGER_STREAM_PREFIX: ledger.prefix,
   CHAIN_ID: String(ledger.chainId),
@@ -117,6 +121,11 @@ try {
       }, 50)
     : undefined;
   const controller = new AbortController();
+  const admin = new pg.Pool({
+    connectionString: process.env.PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+    max: 1,
+  });
+  const servers = await ServerCpu.start(admin, [db.name]);
   const profiler = process.env.BENCH_CPU_PROF ? await startProfile() : undefined;
   const start = performance.now();
   const cpu0 = process.cpuUsage();
@@ -142,6 +151,8 @@ try {
   );
   const secs = (performance.now() - start) / 1000;
   const cpu = process.cpuUsage(cpu0);
+  const server = await servers.stop();
+  await admin.end();
   if (profiler !== undefined) console.log(`cpu profile of the projection: ${await profiler()}`);
   clearInterval(sampler);
   if (sampler !== undefined) console.log(`memory peaks (MB): ${JSON.stringify(peak)}`);
@@ -165,9 +176,12 @@ try {
   console.log(
     `rows written: ${rows.rows.map((r) => `${r.t} ${r.n}`).join(', ')}; batches of ≤ ${BATCH} entries`,
   );
+  const postgresUsPerEntry = Number(((1e6 * server.postgresSec) / ledger.entries).toFixed(1));
+  const natsUsPerEntry = Number(((1e6 * server.natsSec) / ledger.entries).toFixed(1));
+  console.log(`Postgres backends CPU ${postgresUsPerEntry} µs per entry, NATS server ${natsUsPerEntry} µs`);
   console.log(`peak RSS ${rssMB} MB`);
   if (ledger.entries < 50_000) console.log(`warning: only ${ledger.entries} entries (< 50,000)`);
-  console.log(JSON.stringify({ entriesPerSec, cpuUsPerEntry, rssMB }));
+  console.log(JSON.stringify({ entriesPerSec, cpuUsPerEntry, postgresUsPerEntry, natsUsPerEntry, rssMB }));
 } finally {
   for (const p of partitions)
     await jsm.consumers.delete(stream, feedTarget(cfg, p).durable).catch(() => false);

@@ -11,7 +11,9 @@
  *    runs (the swap matches the live checkpoints), then the rebuilt state is checked against the live
  *    one (row counts per table of the archived tables).
  *
- * Peak RSS of each process is its VmHWM (read from /proc before it exits). Rates count log entries
+ * Peak RSS of each process is its VmHWM (read from /proc before it exits). CPU per event is printed for
+ * each process and, per phase, for the Postgres backends of its database and the NATS server
+ * (`server-cpu.ts`): the share of the 2 cores each part takes, whatever else runs. Rates count log entries
  * (events). The devnet state is built once (seed BENCH_SEED, BENCH_TRANSACTIONS transactions; a few
  * minutes) and cached. Last line: one JSON object {rpcToLedgerEventsPerSec, ledgerToProjectionEventsPerSec,
  * endToEndEventsPerSec, rawGetLogsPerSec, rebuildEventsPerSec, peakRssMB: {ingest, projector,
@@ -28,6 +30,7 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { decodeEventLog, type Hex } from 'viem';
 import { type ServiceProcess, spawnService } from '../../ingest/test/support/process';
+import { cpuSecs, ServerCpu } from './server-cpu';
 
 const SEED = Number(process.env.BENCH_SEED ?? 7);
 const TRANSACTIONS = Number(process.env.BENCH_TRANSACTIONS ?? 150_000);
@@ -52,17 +55,6 @@ function peakRss(pid: number | undefined): number {
   try {
     const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m === null ? 0 : Math.round(Number(m[1]) / 1024);
-  } catch {
-    return 0;
-  }
-}
-
-/** CPU seconds (user + system) a live process has used so far (/proc/<pid>/stat utime + stime). */
-function cpuSecs(pid: number | undefined): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100; // clock ticks (USER_HZ = 100)
   } catch {
     return 0;
   }
@@ -102,6 +94,10 @@ const prefix = `SYNC${Date.now()}`;
 const chainId = devnet.chainId;
 const stream = streamName(prefix, chainId);
 const dbs: TestDatabase[] = [];
+const admin = new pg.Pool({
+  connectionString: process.env.PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+  max: 1,
+});
 const procs: ServiceProcess[] = [];
 try {
   const { factory, positionManager, deployBlock } = devnet.addresses;
@@ -153,6 +149,7 @@ try {
     PROJECTOR_CONSUMER_NAME: name,
     PROJECTOR_ASSIGNMENT: 'static',
   });
+  const e2eServers = await ServerCpu.start(admin, [db.name]);
   const start = performance.now();
   const ingest = spawnService('ingest/src/main.ts', {
     ...common,
@@ -205,9 +202,12 @@ try {
   const e2eSecs = (performance.now() - start) / 1000;
   const entries = (await jsm.streams.info(stream)).state.messages;
   const peakRssMB: Record<string, number> = { ingest: await ingestRss.stop() };
+  const e2eServerCpu = await e2eServers.stop();
   const cpuUsPerEvent: Record<string, number> = {
     ingest: Math.round((1e6 * ingestRss.cpu) / logs),
     projector: Math.round((1e6 * cpuSecs(projector.child.pid)) / logs),
+    postgres: Math.round((1e6 * e2eServerCpu.postgresSec) / logs),
+    nats: Math.round((1e6 * e2eServerCpu.natsSec) / logs),
   };
   console.log(
     `RPC → ledger (ingest process): ${logs} logs (${entries} entries) in ${ledgerSecs.toFixed(2)} s = ${Math.round(logs / ledgerSecs)} events/s`,
@@ -220,6 +220,7 @@ try {
   const db2 = await createTestDatabase('bench_sync_catchup');
   dbs.push(db2);
   const pool2 = new pg.Pool({ connectionString: db2.url, max: 2 });
+  const catchServers = await ServerCpu.start(admin, [db2.name]);
   const catchStart = performance.now();
   const catchUp = spawnService('projector/src/main.ts', projectorEnv(db2.url, 'catchup'));
   procs.push(catchUp);
@@ -234,12 +235,16 @@ try {
   const catchSecs = (performance.now() - catchStart) / 1000;
   peakRssMB.projectorCatchUp = await catchRss.stop();
   cpuUsPerEvent.projectorCatchUp = Math.round((1e6 * catchRss.cpu) / logs);
+  const catchServerCpu = await catchServers.stop();
+  cpuUsPerEvent.postgresCatchUp = Math.round((1e6 * catchServerCpu.postgresSec) / logs);
+  cpuUsPerEvent.natsCatchUp = Math.round((1e6 * catchServerCpu.natsSec) / logs);
   await pool2.end();
   console.log(
     `ledger → projections (projector process, fresh database): ${catchSecs.toFixed(2)} s = ${Math.round(logs / catchSecs)} events/s`,
   );
 
   // 4. Rebuild on the end-to-end database, its projector still running.
+  const rebuildServers = await ServerCpu.start(admin, [db.name]);
   const rebuild = spawn(process.execPath, ['--import', 'tsx', 'projector/src/rebuild/main.ts', '--json'], {
     env: { ...process.env, ...common, DATABASE_URL: db.url },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -267,6 +272,9 @@ try {
   const rebuildEventsPerSec = rebuilt.eventsPerSec;
   peakRssMB.rebuild = rebuilt.peakRssMB;
   cpuUsPerEvent.rebuild = Math.round((1e6 * rebuilt.cpuSec) / logs);
+  const rebuildServerCpu = await rebuildServers.stop();
+  cpuUsPerEvent.postgresRebuild = Math.round((1e6 * rebuildServerCpu.postgresSec) / logs);
+  cpuUsPerEvent.natsRebuild = Math.round((1e6 * rebuildServerCpu.natsSec) / logs);
   console.log(
     `rebuild (process, live projector running): ${rebuilt.events} events in ${rebuilt.seconds?.toFixed(2)} s = ${rebuildEventsPerSec} events/s, phases ${JSON.stringify(rebuilt.phases)}, CPU µs/event: main thread ${Math.round((1e6 * (rebuilt.cpu?.mainSec ?? 0)) / logs)}, fold workers ${(rebuilt.cpu?.workersSec ?? []).map((s) => Math.round((1e6 * s) / logs)).join(' + ')}`,
   );
@@ -298,7 +306,7 @@ try {
       .join(', ')}; targets: end to end ≥ 20,000 events/s, ingest < 500 MB, rebuild ≥ 50,000 events/s`,
   );
   console.log(
-    `CPU per event (µs, user + system of each process; contention-independent): ${Object.entries(
+    `CPU per event (µs, user + system of each process, and of the Postgres backends and NATS server of each phase): ${Object.entries(
       cpuUsPerEvent,
     )
       .map(([k, v]) => `${k} ${v}`)
@@ -315,6 +323,7 @@ try {
   await nc.close();
   await devnet.stop();
   for (const d of dbs) await d.drop().catch(() => undefined);
+  await admin.end();
   const redis = new Redis(REDIS_URL, { lazyConnect: true, enableOfflineQueue: false });
   await redis.connect().catch(() => undefined);
   const keys = await redis.keys(`ts:${chainId}:*`).catch(() => [] as string[]);
