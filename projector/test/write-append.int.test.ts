@@ -17,6 +17,28 @@ function poolBatch(): BatchChanges {
   return batch;
 }
 
+async function truncate(): Promise<void> {
+  for (const t of [...HISTORY, 'proj_checkpoints', 'proj_finality', 'pools', 'ticks', 'positions'])
+    await pool.query(`TRUNCATE ${t}`);
+}
+
+/** `block:status` of the history and event rows, distinct, in order. */
+async function statuses(): Promise<string[]> {
+  const { rows } = await pool.query<{ block_number: string; status: string }>(
+    `SELECT DISTINCT block_number, status FROM (
+       SELECT block_number, status FROM events UNION ALL SELECT block_number, status FROM tick_history
+       UNION ALL SELECT block_number, status FROM position_history
+       UNION ALL SELECT block_number, status FROM pool_history) r ORDER BY 1, 2`,
+  );
+  return rows.map((r) => `${r.block_number}:${r.status}`);
+}
+
+/** The confirmed blocks in `proj_finality`. */
+async function finality(): Promise<number[]> {
+  const { rows } = await pool.query<{ b: string }>('SELECT confirmed_block AS b FROM proj_finality');
+  return rows.map((r) => Number(r.b));
+}
+
 /** Every history and event row, as Postgres has it. */
 async function history(): Promise<Record<string, unknown[]>> {
   const out: Record<string, unknown[]> = {};
@@ -65,5 +87,47 @@ describe('writeBatch: history and event rows by COPY', () => {
       'SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database()',
     );
     expect(rows[0]!.n).toBeLessThanOrEqual(3);
+  });
+
+  it('confirmedThrough: rows at or below it are written confirmed; proj_finality follows only with nothing unconfirmed below', async () => {
+    await truncate();
+    const model = createPartitionModel(CHAIN, 0);
+    const [b10, b11, b12] = poolScenario().blocks; // blocks 10, 11 and 12
+    const first = createBatch(CHAIN, 0);
+    for (const b of [b10!, b11!]) accumulate(first, applyBlock(model, b));
+    const second = createBatch(CHAIN, 0);
+    accumulate(second, applyBlock(model, b12!));
+
+    // The partition's first commit: block 10 is final, block 11 not yet.
+    expect(await writeBatch(pool, first, null, { confirmedThrough: 10, previousBlock: null })).toEqual({
+      status: 'advanced',
+    });
+    expect(await statuses()).toEqual(['10:confirmed', '11:unconfirmed']);
+    expect(await finality()).toEqual([10]);
+
+    // Block 12 is final when written, but block 11 below it is still unconfirmed: proj_finality stays.
+    expect(await writeBatch(pool, second, 110, { confirmedThrough: 12, previousBlock: 11 })).toEqual({
+      status: 'advanced',
+    });
+    expect(await statuses()).toEqual(['10:confirmed', '11:unconfirmed', '12:confirmed']);
+    expect(await finality()).toEqual([10]);
+  });
+
+  it('confirmedThrough: proj_finality moves up batch after batch while nothing below is unconfirmed', async () => {
+    await truncate();
+    const model = createPartitionModel(CHAIN, 0);
+    const batches = poolScenario().blocks.map((b) => {
+      const batch = createBatch(CHAIN, 0);
+      accumulate(batch, applyBlock(model, b));
+      return batch;
+    });
+    const [b10, b11, b12] = batches;
+    await writeBatch(pool, b10!, null, { confirmedThrough: 10, previousBlock: null });
+    expect(await finality()).toEqual([10]);
+    await writeBatch(pool, b11!, 100, { confirmedThrough: 11, previousBlock: 10 });
+    expect(await finality()).toEqual([11]);
+    await writeBatch(pool, b12!, 110, { confirmedThrough: 11, previousBlock: 11 }); // near the head
+    expect(await finality()).toEqual([11]);
+    expect(await statuses()).toEqual(['10:confirmed', '11:confirmed', '12:unconfirmed']);
   });
 });

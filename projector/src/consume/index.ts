@@ -1,3 +1,4 @@
 export * from './blocks';
 export * from './feed';
+export * from './head';
 export * from './marks';

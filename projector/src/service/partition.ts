@@ -16,6 +16,8 @@ import {
 import {
   actionFor,
   type BatchInfo,
+  confirmedThrough,
+  LedgerHead,
   marksAfter,
   type ReorgMarks,
   type Rollback,
@@ -108,6 +110,8 @@ export class PartitionRunner {
   /** Entries and blocks this runner has handled: their ratio estimates the entries per block. */
   #seenEntries = 0;
   #seenBlocks = 0;
+  /** The ledger's head for this partition: rows FINALITY_DEPTH below it are written confirmed. */
+  readonly #head: LedgerHead;
 
   constructor(
     private readonly deps: ProjectorDeps,
@@ -121,6 +125,7 @@ export class PartitionRunner {
     // pruned before any reorg could use them; only their cost would stay. Twice the depth (and two
     // windows) leaves room for an estimate of entries per block that is off by half.
     this.#nearHeadBlocks = 2 * deps.cfg.FINALITY_DEPTH + 2 * deps.cfg.SNAPSHOT_EVERY_BLOCKS;
+    this.#head = new LedgerHead(deps.jsm, feedTarget(deps.cfg, partition));
   }
 
   /** The partition's reorg marks as this process holds them (null before the first load). */
@@ -413,8 +418,13 @@ export class PartitionRunner {
           }
         : undefined;
     const kept = snapshot !== undefined && deps.snapshots !== undefined ? cloneModel(run.model) : null;
+    const through = confirmedThrough(await this.#head.get(), deps.cfg.FINALITY_DEPTH);
     this.#assertOwner();
-    const result = await writeBatch(deps.pg, batch, run.checkpointSeq, snapshot);
+    const result = await writeBatch(deps.pg, batch, run.checkpointSeq, {
+      snapshot,
+      confirmedThrough: through,
+      previousBlock: run.checkpointBlock,
+    });
     this.#commits++;
     deps.afterCommit?.();
     if (result.status === 'advanced' && kept !== null) deps.snapshots?.put(this.partition, snapshot!, kept);

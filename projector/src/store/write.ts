@@ -259,6 +259,12 @@ export interface WriteOptions {
    * (`isUniqueViolation`): the caller rolls back and writes the batch again without this option.
    */
   readonly append?: boolean;
+  /**
+   * With `append`: history and event rows at or below this block are written `confirmed` (they are
+   * already FINALITY_DEPTH below the ledger's head), the rest `unconfirmed`. Null or absent: all
+   * `unconfirmed`. The upsert path always writes `unconfirmed`; the finality task confirms them.
+   */
+  readonly confirmedThrough?: number | null;
 }
 
 /**
@@ -270,18 +276,22 @@ function chunkFor(rows: number, rowBytes: number): number {
   return Math.min(256 * 1024, Math.max(4096, rows * rowBytes));
 }
 
-/** The history and event rows by COPY (see `WriteOptions.append`), all `unconfirmed`. */
-async function copyHistory(c: PoolClient, b: BatchChanges): Promise<void> {
+/** The status of a row of `block`: `confirmed` at or below `through`. */
+function statusOf(block: number, through: number): 'confirmed' | 'unconfirmed' {
+  return block <= through ? 'confirmed' : 'unconfirmed';
+}
+
+/** The history and event rows by COPY (see `WriteOptions.append`), confirmed through `through`. */
+async function copyHistory(c: PoolClient, b: BatchChanges, through: number): Promise<void> {
   const chainId = b.chainId;
-  const status = 'unconfirmed';
   if (b.poolHistory.length > 0) {
     const sink = CopySink.open(c, 'pool_history', POOL_HISTORY_COLUMNS, chunkFor(b.poolHistory.length, 512));
-    for (const r of b.poolHistory) sink.line(poolHistoryLine(chainId, r, status));
+    for (const r of b.poolHistory) sink.line(poolHistoryLine(chainId, r, statusOf(r.block.number, through)));
     await sink.end();
   }
   if (b.tickHistory.length > 0) {
     const sink = CopySink.open(c, 'tick_history', TICK_HISTORY_COLUMNS, chunkFor(b.tickHistory.length, 384));
-    for (const r of b.tickHistory) sink.line(tickHistoryLine(chainId, r, status));
+    for (const r of b.tickHistory) sink.line(tickHistoryLine(chainId, r, statusOf(r.block.number, through)));
     await sink.end();
   }
   if (b.positionHistory.length > 0) {
@@ -291,13 +301,14 @@ async function copyHistory(c: PoolClient, b: BatchChanges): Promise<void> {
       POSITION_HISTORY_COLUMNS,
       chunkFor(b.positionHistory.length, 512),
     );
-    for (const r of b.positionHistory) sink.line(positionHistoryLine(chainId, r, status));
+    for (const r of b.positionHistory)
+      sink.line(positionHistoryLine(chainId, r, statusOf(r.block.number, through)));
     await sink.end();
   }
   if (b.events.length > 0) {
     const partition = String(b.partition);
     const sink = CopySink.open(c, 'events', EVENTS_COLUMNS, chunkFor(b.events.length, 768));
-    for (const r of b.events) sink.line(eventLine(chainId, partition, r, status));
+    for (const r of b.events) sink.line(eventLine(chainId, partition, r, statusOf(r.blockNumber, through)));
     await sink.end();
   }
 }
@@ -325,7 +336,7 @@ export async function writeChanges(c: PoolClient, b: BatchChanges, opts: WriteOp
   await writePositions(c, b);
   await writeNfts(c, b);
   if (opts.append === true) {
-    await copyHistory(c, b);
+    await copyHistory(c, b, opts.confirmedThrough ?? -1);
     return;
   }
   await writePoolHistory(c, b);
@@ -334,10 +345,55 @@ export async function writeChanges(c: PoolClient, b: BatchChanges, opts: WriteOp
   await writeEvents(c, b);
 }
 
+/** Options of `writeBatch`. */
+export interface BatchWriteOptions {
+  /** The partition's snapshot as of the batch's last block, written in the same transaction. */
+  readonly snapshot?: SnapshotWrite | undefined;
+  /**
+   * Rows at or below this block are written `confirmed` (see `WriteOptions.confirmedThrough`), and the
+   * partition's `proj_finality` moves up to it when nothing below is left unconfirmed.
+   */
+  readonly confirmedThrough?: number | null;
+  /** The checkpoint block before this batch (null before the partition's first commit). */
+  readonly previousBlock?: number | null;
+}
+
+/**
+ * After a batch whose rows are confirmed through `through`: the partition's `proj_finality` moves up to
+ * min(`through`, the batch's last block) when every row below is confirmed: its confirmed block had
+ * reached the previous checkpoint (no rows lie between that and the batch's first block), or this is
+ * the partition's first commit (no rows before). Otherwise it stays, and the finality task goes on.
+ */
+async function advanceFinality(
+  c: PoolClient,
+  b: BatchChanges,
+  expectedSeq: number | null,
+  previousBlock: number | null,
+  through: number,
+): Promise<void> {
+  const to = Math.min(through, b.block!.number);
+  const p = String(b.partition);
+  if (expectedSeq === null) {
+    await c.query(
+      `INSERT INTO proj_finality (chain_id, partition, confirmed_block) VALUES ($1, $2, $3)
+       ON CONFLICT DO NOTHING`,
+      [b.chainId, p, to],
+    );
+    return;
+  }
+  if (previousBlock === null) return;
+  await c.query(
+    `UPDATE proj_finality SET confirmed_block = $3, updated_at = now()
+      WHERE chain_id = $1 AND partition = $2 AND confirmed_block >= $4 AND confirmed_block < $3`,
+    [b.chainId, p, to, previousBlock],
+  );
+}
+
 /**
  * Writes a batch in ONE transaction: the checkpoint compare-and-set first (from `expectedSeq`, null
  * before the partition's first commit), then `writeChanges` (history and event rows COPYed: `append`),
- * then (when given) the partition's snapshot as of the batch's last block. A batch whose checkpoint is
+ * then (when given) the partition's snapshot as of the batch's last block; rows already FINALITY_DEPTH
+ * below the ledger's head are written confirmed (`BatchWriteOptions.confirmedThrough`). A batch whose checkpoint is
  * already there is not written again (`already-applied`); a checkpoint moved by someone else throws
  * CHECKPOINT_CONFLICT. History and event rows are keyed by block hash and never overwritten (except to
  * revive an orphaned one, see `revive`): when one of the batch's rows exists, the COPY fails and the
@@ -351,16 +407,16 @@ export async function writeBatch(
   pg: Pool,
   b: BatchChanges,
   expectedSeq: number | null,
-  snapshot?: SnapshotWrite,
+  opts: BatchWriteOptions = {},
 ): Promise<WriteResult> {
   if (b.block === null) throw new TickstreamError('INTERNAL', 'writeBatch: the batch has no block');
   const next: Checkpoint = { seq: b.seq, blockNumber: b.block.number, blockHash: b.block.hash };
   try {
     try {
-      return await writeOn(pg, b, expectedSeq, next, true, snapshot);
+      return await writeOn(pg, b, expectedSeq, next, true, opts);
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
-      return await writeOn(pg, b, expectedSeq, next, false, snapshot);
+      return await writeOn(pg, b, expectedSeq, next, false, opts);
     }
   } catch (err) {
     if (err instanceof TickstreamError) throw err;
@@ -385,12 +441,12 @@ async function writeOn(
   expectedSeq: number | null,
   next: Checkpoint,
   append: boolean,
-  snapshot: SnapshotWrite | undefined,
+  opts: BatchWriteOptions,
 ): Promise<WriteResult> {
   const c = await pg.connect();
   let failed = false;
   try {
-    return await writeOnce(c, b, expectedSeq, next, append, snapshot);
+    return await writeOnce(c, b, expectedSeq, next, append, opts);
   } catch (err) {
     failed = append && isUniqueViolation(err);
     throw err;
@@ -406,8 +462,10 @@ async function writeOnce(
   expectedSeq: number | null,
   next: Checkpoint,
   append: boolean,
-  snapshot: SnapshotWrite | undefined,
+  opts: BatchWriteOptions,
 ): Promise<WriteResult> {
+  const { snapshot } = opts;
+  const through = append ? (opts.confirmedThrough ?? null) : null;
   let done = false;
   try {
     await c.query('BEGIN');
@@ -417,7 +475,8 @@ async function writeOnce(
       done = true;
       return cas;
     }
-    await writeChanges(c, b, { append });
+    await writeChanges(c, b, { append, confirmedThrough: through });
+    if (through !== null) await advanceFinality(c, b, expectedSeq, opts.previousBlock ?? null, through);
     if (snapshot !== undefined) await writeSnapshot(c, b.chainId, b.partition, snapshot);
     await c.query('COMMIT');
     done = true;
