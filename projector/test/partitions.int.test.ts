@@ -1,4 +1,4 @@
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -83,6 +83,27 @@ function lineTime(p: ServiceProcess, msg: string, since: number, partition?: str
   return logLines(p.output()).find(
     (l) => l.msg === msg && l.time >= since && (partition === undefined || l.partition === partition),
   )?.time;
+}
+
+/** Local ports of the TCP sockets process `pid` holds (Linux: its fds' socket inodes in /proc/net/tcp*). */
+function tcpPortsOf(pid: number): Set<number> {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m !== null) inodes.add(m[1]!);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  const ports = new Set<number>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of readFileSync(table, 'utf8').split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/); // sl local rem st tx:rx tr:when retrnsmt uid timeout inode
+      if (cols.length > 9 && inodes.has(cols[9]!)) ports.add(Number.parseInt(cols[1]!.split(':')[1]!, 16));
+    }
+  }
+  return ports;
 }
 
 async function expectEqualsChain(block: number, db: pg.Pool = pool): Promise<void> {
@@ -307,133 +328,165 @@ describe('projector processes share the partitions through etcd leases', () => {
     }
   });
 
-  // OPEN BUG (2026-11-22): after the takeover from a SIGSTOPped owner, the new owner does not advance the
-  // taken partitions within 60 s (reproducible at HEAD, also with the old near-head rule); the fencing
-  // half of this test (the woken owner writes nothing) passed before. Skipped so that `npm test` stays
-  // green while it is investigated; run it with TICKSTREAM_RUN_OPEN_BUGS=1.
-  it.skipIf(process.env.TICKSTREAM_RUN_OPEN_BUGS !== '1')(
-    'behavior: an owner frozen past its lease (SIGSTOP) writes nothing when it wakes; its partitions go on elsewhere',
-    async () => {
-      const chainId = devnet.chainId;
-      const prefix = uniquePrefix('froz');
-      const group = `${prefix}_projector`;
-      streams.push(streamName(prefix, chainId));
-      const ingestDb = await createTestDatabase('proj_froz_ingest');
-      const ownDb = await createTestDatabase('proj_froz');
-      const own = new pg.Pool({ connectionString: ownDb.url, max: 2 });
-      try {
-        spawn('ingest/src/main.ts', ingestEnv(devnet, prefix, ingestDb.url));
-        const h0 = await headNumber(devnet.rpcUrl);
-        await waitForLedger(nc, prefix, chainId, h0);
-        const env = (id: string) =>
-          projectorEnv(chainId, prefix, ownDb.url, {
-            CONTROL_PLANE: 'etcd',
-            ETCD_URL: etcdMember.clientUrl,
-            PROJECTOR_ASSIGNMENT: 'etcd',
-            MODULE_ID: id,
-            MODULE_LEASE_TTL_S: '3',
-            PROJECTOR_BATCH_ENTRIES: '100',
-          });
-        const x = spawn('projector/src/main.ts', env('proj-x'));
-        await waitFor(async () => (await readClaims(etcd, chainId, group)).size === 5, {
-          timeoutMs: 60_000,
-          what: 'proj-x to claim every partition',
+  // The owner is frozen in the middle of a commit: its transaction stays open, holding its partition's
+  // checkpoint row. Before the takeover fence (`TakeoverFence`), the new owner's first commit waited on
+  // that lock for as long as the frozen owner slept (here: forever, the test wakes it only afterwards).
+  it('behavior: an owner frozen past its lease (SIGSTOP) in the middle of a commit writes nothing when it wakes; its partitions go on elsewhere', async () => {
+    const chainId = devnet.chainId;
+    const prefix = uniquePrefix('froz');
+    const group = `${prefix}_projector`;
+    streams.push(streamName(prefix, chainId));
+    const ingestDb = await createTestDatabase('proj_froz_ingest');
+    const ownDb = await createTestDatabase('proj_froz');
+    const own = new pg.Pool({ connectionString: ownDb.url, max: 2 });
+    try {
+      spawn('ingest/src/main.ts', ingestEnv(devnet, prefix, ingestDb.url));
+      const h0 = await headNumber(devnet.rpcUrl);
+      await waitForLedger(nc, prefix, chainId, h0);
+      const env = (id: string) =>
+        projectorEnv(chainId, prefix, ownDb.url, {
+          CONTROL_PLANE: 'etcd',
+          ETCD_URL: etcdMember.clientUrl,
+          PROJECTOR_ASSIGNMENT: 'etcd',
+          MODULE_ID: id,
+          MODULE_LEASE_TTL_S: '3',
+          PROJECTOR_BATCH_ENTRIES: '100',
         });
-        const y = spawn('projector/src/main.ts', env('proj-w'));
-        const split = async () => {
-          const claims = await readClaims(etcd, chainId, group);
-          const n = claimCounts(claims);
-          return n['proj-x'] === 3 && n['proj-w'] === 2 ? claims : false;
-        };
-        // proj-w sorts before proj-x: the extra partition still stays with proj-x, which runs more, so
-        // only two move.
-        const before = await waitFor(split, { timeoutMs: 60_000, what: 'the partitions to split 3/2' });
-        expect(
-          logLines(x.output())
-            .filter((l) => l.msg === 'partition released to rebalance')
-            .map((l) => l.partition),
-        ).toHaveLength(2);
-        const frozen = ALL.filter((p) => before.get(p) === 'proj-w');
-        await waitForCheckpoints(own, chainId, h0, deathOf({ x, y }));
+      const x = spawn('projector/src/main.ts', env('proj-x'));
+      await waitFor(async () => (await readClaims(etcd, chainId, group)).size === 5, {
+        timeoutMs: 60_000,
+        what: 'proj-x to claim every partition',
+      });
+      const y = spawn('projector/src/main.ts', env('proj-w'));
+      const split = async () => {
+        const claims = await readClaims(etcd, chainId, group);
+        const n = claimCounts(claims);
+        return n['proj-x'] === 3 && n['proj-w'] === 2 ? claims : false;
+      };
+      // proj-w sorts before proj-x: the extra partition still stays with proj-x, which runs more, so
+      // only two move.
+      const before = await waitFor(split, { timeoutMs: 60_000, what: 'the partitions to split 3/2' });
+      expect(
+        logLines(x.output())
+          .filter((l) => l.msg === 'partition released to rebalance')
+          .map((l) => l.partition),
+      ).toHaveLength(2);
+      const frozen = ALL.filter((p) => before.get(p) === 'proj-w');
+      await waitForCheckpoints(own, chainId, h0, deathOf({ x, y }));
 
-        const checkpoints = async () => {
-          const { rows } = await own.query<{ partition: string; block_number: string }>(
-            'SELECT partition, block_number FROM proj_checkpoints WHERE chain_id = $1',
-            [chainId],
-          );
-          return new Map(rows.map((r) => [r.partition, Number(r.block_number)]));
-        };
-        const live = runWorkload(devnet, {
-          seed: SEED + 3,
-          transactions: 1_500,
-          txPerBlock: 5,
-          continueFrom: true,
-        });
-        await waitFor(
-          async () => {
-            const now = await checkpoints();
-            return frozen.every((p) => (now.get(p) ?? 0) > h0 + 5);
-          },
-          { timeoutMs: 60_000, what: "proj-w's partitions to project new blocks" },
-        );
-        const stopAt = Date.now();
-        y.child.kill('SIGSTOP');
-        await waitFor(async () => claimCounts(await readClaims(etcd, chainId, group))['proj-x'] === 5, {
-          timeoutMs: 30_000,
-          what: "proj-x to take the frozen process's partitions",
-        });
-        const takenMs = Date.now() - stopAt;
-        // proj-x projects them further while proj-w sleeps.
-        const atTakeover = await checkpoints();
-        await waitFor(
-          async () => {
-            const now = await checkpoints();
-            return frozen.every((p) => (now.get(p) ?? 0) >= (atTakeover.get(p) ?? 0) + 3);
-          },
-          { timeoutMs: 60_000, what: 'proj-x to move the taken partitions on' },
-        );
-        const contAt = Date.now();
-        y.child.kill('SIGCONT');
-        await y.waitForLine(/projector lease (stale|lost)/, 30_000);
-        const rejoin = await waitFor(split, {
-          timeoutMs: 60_000,
-          what: 'proj-w to rejoin and get two partitions',
-        });
-        console.log(
-          `SIGSTOP ${contAt - stopAt} ms: proj-x held all 5 partitions ${takenMs} ms after the stop; after SIGCONT ` +
-            `proj-w stopped its runners, joined again and took ${ALL.filter((p) => rejoin.get(p) === 'proj-w').join(', ')}`,
-        );
-        await live;
-        const h1 = await headNumber(devnet.rpcUrl);
-        await waitForLedger(nc, prefix, chainId, h1);
-        await waitForCheckpoints(own, chainId, h1, deathOf({ x, y }));
-        await expectEqualsChain(h1, own);
-        // proj-w's runners ended on waking, for a stale lease (before any write) or because it was dropped.
-        const wokeStops = logLines(y.output()).filter(
-          (l) => l.msg === 'partition runner stopped' && l.time >= contAt - 1_000,
-        );
-        expect(wokeStops.map((l) => l.partition).sort()).toEqual(expect.arrayContaining([...frozen].sort()));
-        const conflicts = [x, y].map(
-          (p) => logLines(p.output()).filter((l) => l.msg === 'reloading the partition from Postgres').length,
-        );
-        console.log(`checkpoint compare-and-set conflicts (proj-x, proj-w): ${conflicts.join(', ')}`);
-        const dup = await own.query(
-          `SELECT count(*)::int AS n FROM (SELECT block_number, log_index FROM events WHERE chain_id = $1
-          GROUP BY 1, 2 HAVING count(*) > 1) d`,
+      const checkpoints = async () => {
+        const { rows } = await own.query<{ partition: string; block_number: string }>(
+          'SELECT partition, block_number FROM proj_checkpoints WHERE chain_id = $1',
           [chainId],
         );
-        expect(dup.rows[0].n).toBe(0);
-      } finally {
-        for (const ch of children.splice(0)) {
-          ch.child.kill('SIGCONT'); // a stopped process would not act on SIGTERM
-          await ch.kill();
+        return new Map(rows.map((r) => [r.partition, Number(r.block_number)]));
+      };
+      const live = runWorkload(devnet, {
+        seed: SEED + 3,
+        transactions: 1_500,
+        txPerBlock: 5,
+        continueFrom: true,
+      });
+      await waitFor(
+        async () => {
+          const now = await checkpoints();
+          return frozen.every((p) => (now.get(p) ?? 0) > h0 + 5);
+        },
+        { timeoutMs: 60_000, what: "proj-w's partitions to project new blocks" },
+      );
+      // Stopped at a random moment, proj-w is inside a commit only part of the time: stop it, and let it
+      // go on at once unless one of its sessions holds a partition's checkpoint row (the transaction that
+      // locks a row is its `xmax`) with Postgres waiting for its next statement or COPY data.
+      const stoppedInCommit = async (): Promise<boolean> => {
+        y.child.kill('SIGSTOP');
+        let inCommit = false;
+        try {
+          const ports = tcpPortsOf(y.child.pid!);
+          const { rows } = await own.query<{ client_port: number }>(
+            `SELECT a.client_port FROM proj_checkpoints cp
+               JOIN pg_locks l ON l.locktype = 'transactionid' AND l.transactionid = cp.xmax
+                              AND l.mode = 'ExclusiveLock' AND l.granted
+               JOIN pg_stat_activity a ON a.pid = l.pid
+              WHERE cp.chain_id = $1
+                AND (a.state = 'idle in transaction' OR (a.state = 'active' AND a.wait_event = 'ClientRead'))`,
+            [chainId],
+          );
+          inCommit = rows.some((r) => ports.has(r.client_port));
+        } finally {
+          if (!inCommit) y.child.kill('SIGCONT');
         }
-        await own.end();
-        await ownDb.drop();
-        await ingestDb.drop();
+        return inCommit;
+      };
+      await waitFor(stoppedInCommit, {
+        timeoutMs: 30_000,
+        what: 'proj-w stopped in the middle of a commit',
+      });
+      const stopAt = Date.now();
+      await waitFor(async () => claimCounts(await readClaims(etcd, chainId, group))['proj-x'] === 5, {
+        timeoutMs: 30_000,
+        what: "proj-x to take the frozen process's partitions",
+      });
+      const takenMs = Date.now() - stopAt;
+      // proj-x projects them further while proj-w sleeps.
+      const atTakeover = await checkpoints();
+      await waitFor(
+        async () => {
+          const now = await checkpoints();
+          return frozen.every((p) => (now.get(p) ?? 0) >= (atTakeover.get(p) ?? 0) + 3);
+        },
+        { timeoutMs: 60_000, what: 'proj-x to move the taken partitions on' },
+      );
+      const movedOnMs = Date.now() - stopAt - takenMs;
+      // proj-x ended the frozen commit's session before starting the partition's runner.
+      const evicted = logLines(x.output()).filter(
+        (l) =>
+          l.msg === 'a previous owner held the partition in an open transaction: its session is terminated',
+      );
+      expect(evicted.length).toBeGreaterThanOrEqual(1);
+      expect(evicted.every((l) => frozen.includes(String(l.partition)))).toBe(true);
+      const contAt = Date.now();
+      y.child.kill('SIGCONT');
+      await y.waitForLine(/projector lease (stale|lost)/, 30_000);
+      const rejoin = await waitFor(split, {
+        timeoutMs: 60_000,
+        what: 'proj-w to rejoin and get two partitions',
+      });
+      console.log(
+        `SIGSTOP ${contAt - stopAt} ms: proj-x held all 5 partitions ${takenMs} ms after the stop, ended ` +
+          `${evicted.length} frozen commit(s) (partition ${evicted.map((l) => l.partition).join(', ')}) and moved the ` +
+          `taken partitions on by 3 blocks ${movedOnMs} ms later; after SIGCONT ` +
+          `proj-w stopped its runners, joined again and took ${ALL.filter((p) => rejoin.get(p) === 'proj-w').join(', ')}`,
+      );
+      await live;
+      const h1 = await headNumber(devnet.rpcUrl);
+      await waitForLedger(nc, prefix, chainId, h1);
+      await waitForCheckpoints(own, chainId, h1, deathOf({ x, y }));
+      await expectEqualsChain(h1, own);
+      // proj-w's runners ended on waking, for a stale lease (before any write) or because it was dropped.
+      const wokeStops = logLines(y.output()).filter(
+        (l) => l.msg === 'partition runner stopped' && l.time >= contAt - 1_000,
+      );
+      expect(wokeStops.map((l) => l.partition).sort()).toEqual(expect.arrayContaining([...frozen].sort()));
+      const conflicts = [x, y].map(
+        (p) => logLines(p.output()).filter((l) => l.msg === 'reloading the partition from Postgres').length,
+      );
+      console.log(`checkpoint compare-and-set conflicts (proj-x, proj-w): ${conflicts.join(', ')}`);
+      const dup = await own.query(
+        `SELECT count(*)::int AS n FROM (SELECT block_number, log_index FROM events WHERE chain_id = $1
+          GROUP BY 1, 2 HAVING count(*) > 1) d`,
+        [chainId],
+      );
+      expect(dup.rows[0].n).toBe(0);
+    } finally {
+      for (const ch of children.splice(0)) {
+        ch.child.kill('SIGCONT'); // a stopped process would not act on SIGTERM
+        await ch.kill();
       }
-    },
-  );
+      await own.end();
+      await ownDb.drop();
+      await ingestDb.drop();
+    }
+  });
 
   it('behavior: etcd frozen until the lease is stale (not lapsed): every partition stops, then all run again and catch up; SIGTERM exits at once', async () => {
     const chainId = devnet.chainId;

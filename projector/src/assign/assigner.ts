@@ -48,9 +48,11 @@ export interface AssignerOptions {
  * (`planFor`: its quota of partitions/members, rendezvous preferences), releases extras gracefully (the
  * runner stops after its current batch, then the claim is deleted), claims free ones up to its quota and
  * starts their runners from their checkpoints. A dead member's claims lapse with its lease and are
- * taken over that way. When its own lease is stale (no keep-alive answered for TTL/2) every runner stops
- * at once, long before the lease can lapse and another member claim them; a lost lease is replaced by a
- * new one (a new membership). `mayWrite()` is the same test for the runners to check before each write.
+ * taken over that way; so are a frozen member's (SIGSTOP, a paused VM), whose write in progress may still
+ * hold the partition's rows in Postgres: the runners then start behind a `TakeoverFence`. When its own
+ * lease is stale (no keep-alive answered for TTL/2) every runner stops at once, long before the lease can
+ * lapse and another member claim them; a lost lease is replaced by a new one (a new membership).
+ * `mayWrite()` is the same test for the runners to check before each write.
  *
  * @example
  * const assigner = await PartitionAssigner.start(runners, { etcd, chainId: 31337, group: 'TICKSTREAM_projector',

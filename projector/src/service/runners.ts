@@ -1,4 +1,5 @@
 import { describeError, isTickstreamError, type Partition } from '@tickstream/shared';
+import { TakeoverFence } from '../assign';
 import type { ProjectorDeps } from './deps';
 import { type BatchListener, type MayWrite, PartitionRunner } from './partition';
 
@@ -21,7 +22,9 @@ export interface RunnerSetOptions {
  * them all once; etcd assignment as claims come and go). Starts and stops are serialized with the
  * control plane's steps (`exclusive`), so a suspend, rollback or restore sees one fixed set of runners;
  * while the control plane holds the partitions parked (`parked`), a runner started meanwhile starts
- * parked too and waits for the restore.
+ * parked too and waits for the restore. Under etcd assignment (`mayWrite`) a runner first ends any
+ * transaction a previous owner still holds open on its partition (`TakeoverFence`: an owner frozen in
+ * the middle of a commit would otherwise hold the checkpoint row, and its successor, until it wakes).
  *
  * @example
  * const set = new RunnerSet(deps, { onFatal: (err) => stop(err) });
@@ -32,6 +35,8 @@ export class RunnerSet {
   readonly #deps: ProjectorDeps;
   readonly #opts: RunnerSetOptions;
   readonly #running = new Map<string, Running>();
+  /** Etcd assignment only: partitions change owner, a previous one may have left a write open. */
+  readonly #fence: TakeoverFence | null;
   #lock: Promise<unknown> = Promise.resolve();
   /** True between a suspend/pause and the restore/resume: runners park between batches. */
   parked = false;
@@ -39,6 +44,8 @@ export class RunnerSet {
   constructor(deps: ProjectorDeps, opts: RunnerSetOptions) {
     this.#deps = deps;
     this.#opts = opts;
+    this.#fence =
+      opts.mayWrite === undefined ? null : new TakeoverFence(deps.pg, deps.cfg.CHAIN_ID, deps.log);
   }
 
   /** The runners now, in start order. */
@@ -70,8 +77,11 @@ export class RunnerSet {
       const runner = new PartitionRunner(this.#deps, partition, this.#opts.onBatch, this.#opts.mayWrite);
       if (this.parked) void runner.gate.suspend();
       const stop = new AbortController();
-      const done = runner
-        .run(stop.signal)
+      // The fence first (it never rejects, and gives up waiting when the runner is stopped meanwhile).
+      const fenced = this.#fence?.evict(partition, stop.signal);
+      const running =
+        fenced === undefined ? runner.run(stop.signal) : fenced.then(() => runner.run(stop.signal));
+      const done = running
         .catch((err: unknown) => {
           this.#deps.log.fatal(
             {
