@@ -39,7 +39,8 @@ export interface SwapSimulation {
  * UniswapV3Pool.swap (v3-core 1.0) without transfers or oracle, read-only: it reads ticks and the bitmap and
  * records the crossings instead of writing them. `amountSpecified` > 0 is an exact input, < 0 an exact
  * output; the `require`s of the contract (LOK, AS, SPL, and those of the math) throw INTERNAL. Used to replay
- * Swap events and to quote.
+ * Swap events and to quote. `tickHint`: the tick the caller expects the swap to end at (a replayed Swap
+ * event's): checked first where the tick is recomputed from the price, the same answer either way.
  *
  * @example
  * const sim = simulateSwap(state, true, 10n ** 18n, MIN_SQRT_RATIO + 1n); // sell 1e18 token0
@@ -50,6 +51,7 @@ export function simulateSwap(
   zeroForOne: boolean,
   amountSpecified: bigint,
   sqrtPriceLimitX96: bigint,
+  tickHint?: number,
 ): SwapSimulation {
   ensure(state.sqrtPriceX96 !== 0n, 'UniswapV3Pool: LOK');
   ensure(amountSpecified !== 0n, 'UniswapV3Pool: AS');
@@ -124,7 +126,7 @@ export function simulateSwap(
       tick = zeroForOne ? tickNext - 1 : tickNext;
     } else if (sqrtPriceX96 !== sqrtPriceStartX96) {
       // not on a tick boundary already crossed: recompute
-      tick = getTickAtSqrtRatio(sqrtPriceX96);
+      tick = getTickAtSqrtRatio(sqrtPriceX96, tickHint);
     }
   }
 

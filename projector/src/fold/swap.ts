@@ -52,7 +52,7 @@ function attempt(
   tried: Record<string, unknown>[],
 ): SwapSimulation | undefined {
   try {
-    const replay = simulateSwap(state, zeroForOne, amountSpecified, sqrtPriceLimitX96);
+    const replay = simulateSwap(state, zeroForOne, amountSpecified, sqrtPriceLimitX96, event.tick);
     if (reproduces(replay, event)) return replay;
     const { amount0, amount1, sqrtPriceX96, tick, liquidity } = replay;
     tried.push({ amountSpecified, sqrtPriceLimitX96, amount0, amount1, sqrtPriceX96, tick, liquidity });

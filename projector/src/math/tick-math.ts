@@ -18,14 +18,29 @@ function mulShift(ratio: bigint, factor: bigint): bigint {
   return (ratio * factor) >> 128n;
 }
 
+/** Most ratios `getSqrtRatioAtTick` keeps: a few MB; pools cross and target the same ticks again and again. */
+const RATIO_CACHE_SIZE = 1 << 16;
+const ratioCache = new Map<number, bigint>();
+
 /**
  * TickMath.getSqrtRatioAtTick: sqrt(1.0001^tick) × 2^96 as a Q64.96, rounded up so that
- * getTickAtSqrtRatio of the result is `tick`. Throws `T` outside [MIN_TICK, MAX_TICK].
+ * getTickAtSqrtRatio of the result is `tick`. Throws `T` outside [MIN_TICK, MAX_TICK]. Pure; the
+ * results of the last ticks asked are kept (bigints are immutable: sharing them is safe).
  *
  * @example
  * getSqrtRatioAtTick(0); // 79228162514264337593543950336n (2^96)
  */
 export function getSqrtRatioAtTick(tick: number): bigint {
+  const kept = ratioCache.get(tick);
+  if (kept !== undefined) return kept;
+  const ratio = sqrtRatioAtTick(tick);
+  if (ratioCache.size >= RATIO_CACHE_SIZE) ratioCache.clear();
+  ratioCache.set(tick, ratio);
+  return ratio;
+}
+
+/** getSqrtRatioAtTick, computed. */
+function sqrtRatioAtTick(tick: number): bigint {
   const absTick = tick < 0 ? -tick : tick;
   ensure(Number.isInteger(tick) && absTick <= MAX_TICK, 'TickMath: T');
 
@@ -58,13 +73,26 @@ export function getSqrtRatioAtTick(tick: number): bigint {
 
 /**
  * TickMath.getTickAtSqrtRatio: the greatest tick whose ratio is ≤ `sqrtPriceX96`. Throws `R` unless
- * MIN_SQRT_RATIO ≤ sqrtPriceX96 < MAX_SQRT_RATIO.
+ * MIN_SQRT_RATIO ≤ sqrtPriceX96 < MAX_SQRT_RATIO. With `hint` (a tick the caller expects, e.g. the
+ * one a Swap event reports), `hint` is checked first: it is the answer exactly when
+ * getSqrtRatioAtTick(hint) ≤ sqrtPriceX96 < getSqrtRatioAtTick(hint + 1) (the ratio grows strictly with
+ * the tick, so one tick fits), two lookups instead of the log2 search. A wrong hint costs the check.
  *
  * @example
  * getTickAtSqrtRatio(79228162514264337593543950336n); // 0
+ * getTickAtSqrtRatio(79228162514264337593543950336n, 0); // 0, from the hint
  */
-export function getTickAtSqrtRatio(sqrtPriceX96: bigint): number {
+export function getTickAtSqrtRatio(sqrtPriceX96: bigint, hint?: number): number {
   ensure(sqrtPriceX96 >= MIN_SQRT_RATIO && sqrtPriceX96 < MAX_SQRT_RATIO, 'TickMath: R');
+  if (
+    hint !== undefined &&
+    Number.isInteger(hint) &&
+    hint >= MIN_TICK &&
+    hint < MAX_TICK &&
+    getSqrtRatioAtTick(hint) <= sqrtPriceX96 &&
+    sqrtPriceX96 < getSqrtRatioAtTick(hint + 1)
+  )
+    return hint;
   const ratio = sqrtPriceX96 << 32n;
 
   const msb = mostSignificantBit(ratio);

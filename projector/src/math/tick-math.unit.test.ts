@@ -80,4 +80,34 @@ describe('getTickAtSqrtRatio', () => {
       if (tick > MIN_TICK) expect(getTickAtSqrtRatio(ratio - 1n), where).toBe(tick - 1);
     }
   });
+
+  it(`behavior: with a hint, the same tick whether the hint is right, off by a few, or wild (seed ${SEED})`, () => {
+    const random = prng(SEED + 1);
+    for (let i = 0; i < 2000; i++) {
+      const tick = MIN_TICK + 1 + Math.floor(random() * (MAX_TICK - MIN_TICK - 2));
+      const ratio = getSqrtRatioAtTick(tick);
+      const next = getSqrtRatioAtTick(tick + 1);
+      const price = ratio + (BigInt(Math.floor(random() * 1e9)) % (next - ratio));
+      const where = `seed ${SEED + 1}, tick ${tick}`;
+      const off = Math.floor(random() * 5) - 2;
+      expect(getTickAtSqrtRatio(price, tick), where).toBe(tick);
+      expect(getTickAtSqrtRatio(price, tick + off), where).toBe(tick);
+      expect(getTickAtSqrtRatio(ratio, tick - 1), where).toBe(tick);
+      expect(getTickAtSqrtRatio(next - 1n, tick + 1), where).toBe(tick);
+    }
+    expect(getTickAtSqrtRatio(Q96, MAX_TICK)).toBe(0);
+    expect(getTickAtSqrtRatio(Q96, MAX_TICK + 5)).toBe(0);
+    expect(getTickAtSqrtRatio(Q96, 0.5)).toBe(0);
+    expect(getTickAtSqrtRatio(MAX_SQRT_RATIO - 1n, MAX_TICK - 1)).toBe(MAX_TICK - 1);
+  });
+
+  it('getSqrtRatioAtTick: a kept ratio is the computed one, and bad ticks still throw', () => {
+    for (const tick of [0, 1, -1, 887271, -887272, 60, -60]) {
+      const first = getSqrtRatioAtTick(tick);
+      expect(getSqrtRatioAtTick(tick)).toBe(first);
+      expect(first).toBe(getSqrtRatioAtTick(tick));
+    }
+    expect(() => getSqrtRatioAtTick(0.5)).toThrow(/TickMath: T/);
+    expect(() => getSqrtRatioAtTick(MAX_TICK + 1)).toThrow(/TickMath: T/);
+  });
 });
