@@ -27,6 +27,11 @@ export interface FeedOptions {
    * A function is asked again at each block (the caller's estimate of "near" can change).
    */
   readonly snapshotEvery?: number;
+  /**
+   * The window for blocks of ingest's backfill (their seals carry no parent hash: final when appended),
+   * where snapshots are rarer (default `snapshotEvery`).
+   */
+  readonly deepSnapshotEvery?: number;
   readonly cutWithinEntries?: number | (() => number);
   /** The checkpoint's block (where the first window starts). */
   readonly afterBlock?: number | null;
@@ -208,8 +213,11 @@ export async function runFeed(
         for (const u of units) {
           batch.push(u);
           const n = u.kind === 'block' ? u.seal.blockNumber : u.entry.toBlock;
-          if (opts.snapshotEvery !== undefined && u.kind === 'block')
-            cut ||= cutsBatch(prevBlock, n, opts.snapshotEvery, pending, within());
+          if (opts.snapshotEvery !== undefined && u.kind === 'block') {
+            const every =
+              u.seal.parentHash === null ? (opts.deepSnapshotEvery ?? opts.snapshotEvery) : opts.snapshotEvery;
+            cut ||= cutsBatch(prevBlock, n, every, pending, within());
+          }
           prevBlock = n;
         }
         lastUnitMsg = m;

@@ -215,6 +215,7 @@ export class PartitionRunner {
               afterSeq,
               maxBatchEntries: cfg.PROJECTOR_BATCH_ENTRIES,
               snapshotEvery: cfg.SNAPSHOT_EVERY_BLOCKS,
+              deepSnapshotEvery: Math.max(cfg.SNAPSHOT_EVERY_BLOCKS, cfg.FINALITY_DEPTH),
               cutWithinEntries: () => this.#nearHead(),
               afterBlock: run.checkpointBlock,
             },
@@ -315,10 +316,13 @@ export class PartitionRunner {
     const chainId = this.deps.cfg.CHAIN_ID;
     let batch = createBatch(chainId, this.partition);
     let last = batch;
+    let deep: number | null = null; // the batch's last block appended by ingest's backfill (final)
     for (const unit of units) {
       const action = actionFor(run.marks, unit);
       if (action === 'apply') {
-        accumulate(batch, applyBlock(run.model, unit as SealedBlock));
+        const block = unit as SealedBlock;
+        accumulate(batch, applyBlock(run.model, block));
+        if (block.seal.parentHash === null) deep = block.seal.blockNumber;
         continue;
       }
       if (action === 'skip') {
@@ -326,16 +330,17 @@ export class PartitionRunner {
         continue;
       }
       if (batch.blocks > 0) {
-        await this.#commit(run, batch);
+        await this.#commit(run, batch, deep);
         last = batch;
       }
+      deep = null;
       batch = createBatch(chainId, this.partition);
       const rollback = unit as Rollback;
       if (action === 'pass') await this.#pass(run, rollback);
       else await this.#rewind(run, rollback.entry, rollback.seq);
     }
     if (batch.blocks > 0) {
-      await this.#commit(run, batch);
+      await this.#commit(run, batch, deep);
       last = batch;
     }
     return last;
@@ -403,13 +408,18 @@ export class PartitionRunner {
   /**
    * Writes one batch, with a snapshot when it crosses a multiple of SNAPSHOT_EVERY_BLOCKS near the head
    * (far behind, a snapshot would be pruned before any reorg could need it: only its cost would stay).
+   * Blocks of ingest's backfill (`deep`: the batch's last such block; their seals carry no parent hash)
+   * are final when appended: their rows are written confirmed, and while the batch ends in one, a
+   * snapshot is taken only every FINALITY_DEPTH blocks (only a reorg right after ingest went from
+   * backfill to following can rewind into them).
    */
-  async #commit(run: Run, batch: BatchChanges): Promise<void> {
+  async #commit(run: Run, batch: BatchChanges, deep: number | null): Promise<void> {
     const { deps } = this;
+    const { FINALITY_DEPTH: depth, SNAPSHOT_EVERY_BLOCKS: every } = deps.cfg;
     const block = batch.block!;
+    const snapshotEvery = deep === block.number ? Math.max(every, depth) : every;
     const snapshot: SnapshotWrite | undefined =
-      this.pending <= this.#nearHead() &&
-      crossesSnapshot(run.checkpointBlock, block.number, deps.cfg.SNAPSHOT_EVERY_BLOCKS)
+      this.pending <= this.#nearHead() && crossesSnapshot(run.checkpointBlock, block.number, snapshotEvery)
         ? {
             blockNumber: block.number,
             blockHash: block.hash,
@@ -418,7 +428,8 @@ export class PartitionRunner {
           }
         : undefined;
     const kept = snapshot !== undefined && deps.snapshots !== undefined ? cloneModel(run.model) : null;
-    const through = confirmedThrough(await this.#head.get(), deps.cfg.FINALITY_DEPTH);
+    const fromHead = confirmedThrough(await this.#head.get(), depth);
+    const through = deep === null || (fromHead !== null && fromHead > deep) ? fromHead : deep;
     this.#assertOwner();
     const result = await writeBatch(deps.pg, batch, run.checkpointSeq, {
       snapshot,
