@@ -167,6 +167,15 @@ export const EVENTS_COLUMNS = [
   'status',
 ] as const;
 
+/**
+ * An event's args for COPY: compact JSON (`argsJson`) has no tab, newline or carriage return (JSON
+ * escapes them inside strings), so only a backslash calls for `copyText`; the usual args have none and
+ * go as they are (no regular expression over every row).
+ */
+function argsText(args: string): string {
+  return args.includes('\\') ? copyText(args) : args;
+}
+
 export function eventLine(chainId: number, partition: string, r: EventRow, status: string): string {
-  return `${chainId}\t${partition}\t${r.address}\t${r.blockNumber}\t${r.blockHash}\t${r.txIndex}\t${r.logIndex}\t${r.txHash}\t${r.type}\t${copyText(r.args)}\t${status}\n`;
+  return `${chainId}\t${partition}\t${r.address}\t${r.blockNumber}\t${r.blockHash}\t${r.txIndex}\t${r.logIndex}\t${r.txHash}\t${r.type}\t${argsText(r.args)}\t${status}\n`;
 }
