@@ -105,6 +105,31 @@ export function encodeBinaryLog(e: LogEntry): Buffer {
 
 const hexOf = (buf: Buffer, from: number, to: number): Hex => `0x${buf.toString('hex', from, to)}`;
 
+/**
+ * The hex of a field as it was last decoded, for the next entry with the same bytes: the logs of a block
+ * share its hash, those of a transaction its hash, and those of a pool its address, so most entries
+ * compare a few bytes instead of making a new string (the strings are immutable: sharing is safe).
+ */
+class LastHex {
+  readonly #bytes: Buffer;
+  #hex: Hex | null = null;
+
+  constructor(readonly size: number) {
+    this.#bytes = Buffer.alloc(size);
+  }
+
+  read(buf: Buffer, from: number): Hex {
+    const to = from + this.size;
+    if (this.#hex !== null && buf.compare(this.#bytes, 0, this.size, from, to) === 0) return this.#hex;
+    buf.copy(this.#bytes, 0, from, to);
+    this.#hex = hexOf(buf, from, to);
+    return this.#hex;
+  }
+}
+const lastBlockHashHex = new LastHex(32);
+const lastTxHashHex = new LastHex(32);
+const lastAddressHex = new LastHex(20);
+
 /** Decodes the v1 binary form; throws LEDGER_MALFORMED naming what is short or wrong. */
 export function decodeBinaryLog(bytes: Uint8Array): LogEntry {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -118,9 +143,9 @@ export function decodeBinaryLog(bytes: Uint8Array): LogEntry {
   const p = buf.readUInt16BE(6);
   const partition: Partition = p === TOKENS ? 'tokens' : p;
   // Fixed offsets: blockHash 28, txHash 60, address 92, topic count 112, topics from 113.
-  const blockHash = hexOf(buf, 28, 60);
-  const txHash = hexOf(buf, 60, 92);
-  const address = hexOf(buf, 92, 112);
+  const blockHash = lastBlockHashHex.read(buf, 28);
+  const txHash = lastTxHashHex.read(buf, 60);
+  const address = lastAddressHex.read(buf, 92);
   const n = buf[112]!;
   if (n > 4) throw new TickstreamError('LEDGER_MALFORMED', `ledger entry: ${n} topics (at most 4)`);
   const topicsEnd = 113 + 32 * n;

@@ -58,13 +58,14 @@ describe('codec', () => {
     }
   });
 
-  it('behavior: entries written one after another into one buffer keep their own hashes', () => {
+  it('behavior: entries written (and decoded) one after another keep their own hashes and addresses', () => {
     const entries = [
       log,
       { ...log, logIndex: 8 },
       { ...log, logIndex: 9, txHash: h('9') },
       { ...log, blockHash: h('8'), logIndex: 0 },
       { ...log, blockHash: h('A').toLowerCase() as LogEntry['blockHash'], txHash: h('B') },
+      { ...log, address: `0x${'2'.repeat(40)}` },
       log,
     ];
     const buf = Buffer.alloc(entries.reduce((n, e) => n + binaryLogSize(e), 0));
