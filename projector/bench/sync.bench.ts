@@ -3,7 +3,9 @@
  * own process (`node --import tsx <entry>`, as `npm start` runs them):
  *
  * 1. raw `eth_getLogs` of the same anvil over ranges of BENCH_RAW_RANGE blocks (the peer);
- * 2. end to end: ingest and projector started together on a fresh stream and database, from the
+ * 2. end to end: ingest and BENCH_PROJECTORS projector processes (default 2, as `npm start` runs them;
+ *    static assignment: the partitions split into groups of about equal logs, counted from the peer's
+ *    answers outside its timing) started together on a fresh stream and database, from the
  *    deploy block to the head: RPC → ledger (the ledger ends with the head's seals) and end to end
  *    (every partition's checkpoint at its last entry);
  * 3. ledger → projections: a second projector process, fresh database, over the complete ledger;
@@ -25,7 +27,15 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { cachedState, findFreePort, startDevnet } from '@tickstream/deploy/devnet';
 import { createTestDatabase, type TestDatabase, waitFor } from '@tickstream/deploy/local';
-import { decodeEntry, factoryEventsAbi, partitionSubject, streamName } from '@tickstream/shared';
+import {
+  allPartitions,
+  decodeEntry,
+  factoryEventsAbi,
+  partitionOfAddress,
+  partitionSubject,
+  streamName,
+  TickstreamError,
+} from '@tickstream/shared';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { decodeEventLog, type Hex } from 'viem';
@@ -37,6 +47,28 @@ const TRANSACTIONS = Number(process.env.BENCH_TRANSACTIONS ?? 150_000);
 const RAW_RANGE = Number(process.env.BENCH_RAW_RANGE ?? 25);
 const PARTITIONS = Number(process.env.BENCH_PARTITIONS ?? 4);
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/12';
+/** Projector processes of the end-to-end phase, as `npm start` runs them (static assignment). */
+const PROJECTORS = Number(process.env.BENCH_PROJECTORS ?? 2);
+
+/**
+ * Partitions into `n` groups of about equal logs (heaviest first, each to the lightest group): the
+ * static assignment an operator would give the end-to-end phase's projector processes.
+ *
+ * @example splitPartitions(new Map([['0', 90], ['1', 20], ['tokens', 70]]), 2) // [['0'], ['tokens', '1']]
+ */
+function splitPartitions(load: ReadonlyMap<string, number>, n: number): string[][] {
+  const all = [...allPartitions(PARTITIONS)].map(String);
+  const groups = Array.from({ length: Math.max(1, Math.min(n, all.length)) }, () => ({
+    parts: [] as string[],
+    logs: 0,
+  }));
+  for (const p of all.sort((a, b) => (load.get(b) ?? 0) - (load.get(a) ?? 0))) {
+    const g = groups.reduce((lightest, x) => (x.logs < lightest.logs ? x : lightest));
+    g.parts.push(p);
+    g.logs += load.get(p) ?? 0;
+  }
+  return groups.map((g) => g.parts);
+}
 const hex = (n: number) => `0x${n.toString(16)}`;
 
 async function rpc<T>(url: string, method: string, params: unknown[]): Promise<T> {
@@ -81,9 +113,10 @@ class RssWatch {
   }
 }
 
+/** Throws (a TickstreamError: `waitFor` gives up at once on it) when the process has exited. */
 function alive(p: ServiceProcess, name: string): void {
   if (p.child.exitCode !== null || p.child.signalCode !== null)
-    throw new Error(`${name} exited:\n${p.output().slice(-3000)}`);
+    throw new TickstreamError('STACK_ERROR', `${name} exited:\n${p.output().slice(-3000)}`);
 }
 
 const state = await cachedState({ seed: SEED, transactions: TRANSACTIONS, txPerBlock: 100 });
@@ -113,9 +146,15 @@ try {
     return e.eventName === 'PoolCreated' && e.args !== undefined ? [e.args.pool] : [];
   });
   let logs = 0;
+  /** Logs per partition (from the peer's answers): how the end-to-end phase splits its projectors. */
+  const load = new Map<string, number>();
+  const partitionOfLog = (address: string): string =>
+    address.toLowerCase() === positionManager.toLowerCase()
+      ? 'tokens'
+      : String(partitionOfAddress(address as Hex, PARTITIONS));
   const rawStart = performance.now();
   for (let a = from; a <= head; a += RAW_RANGE) {
-    const got = await rpc<unknown[]>(devnet.rpcUrl, 'eth_getLogs', [
+    const got = await rpc<{ address: string }[]>(devnet.rpcUrl, 'eth_getLogs', [
       {
         address: [factory, positionManager, ...pools],
         fromBlock: hex(a),
@@ -125,6 +164,24 @@ try {
     logs += got.length;
   }
   const rawSecs = (performance.now() - rawStart) / 1000;
+  // The count is taken outside the timed loop: the peer does nothing but fetch and parse.
+  for (let a = from; a <= head; a += RAW_RANGE * 8) {
+    const got = await rpc<{ address: string }[]>(devnet.rpcUrl, 'eth_getLogs', [
+      {
+        address: [factory, positionManager, ...pools],
+        fromBlock: hex(a),
+        toBlock: hex(Math.min(a + RAW_RANGE * 8 - 1, head)),
+      },
+    ]);
+    for (const l of got) {
+      const p = partitionOfLog(l.address);
+      load.set(p, (load.get(p) ?? 0) + 1);
+    }
+  }
+  const split = splitPartitions(load, PROJECTORS);
+  console.log(
+    `logs per partition: ${[...load].map(([p, n]) => `${p} ${n}`).join(', ')}; projectors: ${split.map((g) => g.join(',')).join(' | ')}`,
+  );
   console.log(
     `devnet: blocks ${from}..${head}, ${pools.length} pools, ${logs} logs (${state.path.split('/').pop()})`,
   );
@@ -159,14 +216,20 @@ try {
     START_BLOCK: String(from),
     DATABASE_URL: db.url,
   });
-  const projector = spawnService('projector/src/main.ts', projectorEnv(db.url, 'sync'));
-  procs.push(ingest, projector);
+  const projectors = split.map((parts, i) =>
+    spawnService('projector/src/main.ts', {
+      ...projectorEnv(db.url, 'sync'),
+      PROJECTOR_PARTITIONS: parts.join(','),
+      MODULE_ID: `projector-${i + 1}`,
+    }),
+  );
+  procs.push(ingest, ...projectors);
   const ingestRss = new RssWatch(ingest);
-  const projectorRss = new RssWatch(projector);
+  const projectorRss = projectors.map((p) => new RssWatch(p));
   await waitFor(
     async () => {
       alive(ingest, 'ingest');
-      alive(projector, 'projector');
+      for (const p of projectors) alive(p, 'projector');
       const info = await jsm.streams.info(stream).catch(() => undefined);
       if (info === undefined || info.state.last_seq === 0) return false;
       const m = await jsm.streams.getMessage(stream, { seq: info.state.last_seq });
@@ -194,7 +257,7 @@ try {
   const pool = new pg.Pool({ connectionString: db.url, max: 2 });
   await waitFor(
     async () => {
-      alive(projector, 'projector');
+      for (const p of projectors) alive(p, 'projector');
       return caughtUp(pool)();
     },
     { timeoutMs: 1_800_000, what: 'the projection to catch up', intervalMs: 20, maxIntervalMs: 50 },
@@ -205,15 +268,24 @@ try {
   const e2eServerCpu = await e2eServers.stop();
   const cpuUsPerEvent: Record<string, number> = {
     ingest: Math.round((1e6 * ingestRss.cpu) / logs),
-    projector: Math.round((1e6 * cpuSecs(projector.child.pid)) / logs),
+    projector: Math.round((1e6 * projectors.reduce((t, p) => t + cpuSecs(p.child.pid), 0)) / logs),
     postgres: Math.round((1e6 * e2eServerCpu.postgresSec) / logs),
     nats: Math.round((1e6 * e2eServerCpu.natsSec) / logs),
   };
   console.log(
     `RPC → ledger (ingest process): ${logs} logs (${entries} entries) in ${ledgerSecs.toFixed(2)} s = ${Math.round(logs / ledgerSecs)} events/s`,
   );
+  // Commits = checkpoint writes (stats are per database, flushed by the backends within ~0.5 s).
+  await new Promise((resolve) => setTimeout(resolve, 700));
+  const commits = Number(
+    (
+      await pool.query<{ n: string }>(
+        `SELECT n_tup_upd + n_tup_ins AS n FROM pg_stat_user_tables WHERE relname = 'proj_checkpoints'`,
+      )
+    ).rows[0]?.n ?? 0,
+  );
   console.log(
-    `end to end (ingest + projector processes, block ${from} → projections at head ${head}): ${e2eSecs.toFixed(2)} s = ${Math.round(logs / e2eSecs)} events/s`,
+    `end to end (ingest + ${projectors.length} projector process${projectors.length === 1 ? '' : 'es'} [${split.map((g) => g.join(',')).join(' | ')}], block ${from} → projections at head ${head}): ${e2eSecs.toFixed(2)} s = ${Math.round(logs / e2eSecs)} events/s; ${commits} projector commits (${commits === 0 ? '?' : Math.round(entries / commits)} entries each)`,
   );
 
   // 3. Ledger → projections: a fresh projector process over the complete ledger.
@@ -287,8 +359,8 @@ try {
   console.log(
     `rebuilt vs replaced row counts: ${differ.length === 0 ? 'equal' : `DIFFER ${JSON.stringify(differ)}`} (${counts.rows.map((r) => `${r.t} ${r.live}`).join(', ')})`,
   );
-  alive(projector, 'projector (after the swap)');
-  peakRssMB.projector = await projectorRss.stop();
+  for (const p of projectors) alive(p, 'projector (after the swap)');
+  peakRssMB.projector = Math.max(...(await Promise.all(projectorRss.map((w) => w.stop()))));
   await pool.end();
 
   const result = {

@@ -15,11 +15,18 @@ export interface ServiceProcess {
 }
 
 /**
+ * Node options of every service process, before `--import tsx` (`TICKSTREAM_SERVICE_NODE_ARGS`,
+ * space-separated, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile a bench's services: Node
+ * refuses those in NODE_OPTIONS).
+ */
+const nodeArgs = (process.env.TICKSTREAM_SERVICE_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+
+/**
  * Runs a service entry point (`ingest/src/main.ts`, …) as its own Node process with `env`, in one
  * process (no tsx wrapper), so that `kill -9` hits the service itself.
  */
 export function spawnService(entry: string, env: Record<string, string>): ServiceProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry], {
     cwd: root,
     env: { ...process.env, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
