@@ -35,43 +35,7 @@ export interface FeedOptions {
   readonly cutWithinEntries?: number | (() => number);
   /** The checkpoint's block (where the first window starts). */
   readonly afterBlock?: number | null;
-  /**
-   * When the stream is drained (nothing pending) and the batch ends in a block of ingest's backfill
-   * (final: no reader waits on it), wait up to this long for more entries before handing a batch of
-   * fewer than `maxBatchEntries` over (default 0: hand it over at once). Backfill is appended in
-   * bursts; each commit costs a dozen round trips, so small batches there cost CPU and nothing else.
-   */
-  readonly holdDeepMs?: number;
 }
-
-/** What the feed does with the batch after an entry: hand it over, wait a while for more, or go on. */
-export type BatchAction = 'hand' | 'hold' | 'gather';
-
-/**
- * Pure: the feed's decision after each entry (see `FeedOptions.holdDeepMs`). A full batch or a cut is
- * handed over; a drained stream hands it over too, unless it ends in a backfilled (final) block and
- * holding is on, then it is held.
- *
- * @example
- * batchAction({ units: 3, entries: 120, pending: 0, cut: false, deepTail: true, max: 5000, holdDeep: true }) === 'hold'
- */
-export function batchAction(s: {
-  readonly units: number;
-  readonly entries: number;
-  readonly pending: number;
-  readonly cut: boolean;
-  readonly deepTail: boolean;
-  readonly max: number;
-  readonly holdDeep: boolean;
-}): BatchAction {
-  if (s.units === 0) return 'gather';
-  if (s.entries >= s.max || s.cut) return 'hand';
-  if (s.pending > 0) return 'gather';
-  return s.holdDeep && s.deepTail ? 'hold' : 'hand';
-}
-
-/** What `next()` of the message iterator resolves to, or the hold's timer. */
-const HOLD_OVER = Symbol('hold over');
 
 /**
  * Pure: whether a block unit ends the batch because it is the first of a new window of `every` blocks
@@ -235,76 +199,37 @@ export async function runFeed(
   let entries = 0;
   let lastUnitMsg: JsMsg | null = null;
   let prevBlock = opts.afterBlock ?? null;
-  let deepTail = false;
-  let pending = 0;
-  const holdMs = opts.holdDeepMs ?? 0;
-  /** While holding: when the batch is handed over whatever comes (null: not holding). */
-  let holdUntil: number | null = null;
-  const iterator = messages[Symbol.asyncIterator]();
-  /** A `next()` asked for and not yet answered (a hold's timer won the race). */
-  let asked: Promise<IteratorResult<JsMsg>> | null = null;
-  const hand = async () => {
-    await handle(batch, { entries, pending });
-    lastUnitMsg?.ack();
-    batch = [];
-    entries = 0;
-    lastUnitMsg = null;
-    holdUntil = null;
-  };
   try {
     const near = opts.cutWithinEntries ?? 0;
     const within = typeof near === 'number' ? () => near : near;
-    while (!signal.aborted) {
-      asked ??= iterator.next();
-      let next: IteratorResult<JsMsg> | typeof HOLD_OVER;
-      if (holdUntil === null) next = await asked;
-      else {
-        let timer: NodeJS.Timeout | undefined;
-        const over = new Promise<typeof HOLD_OVER>((resolve) => {
-          timer = setTimeout(() => resolve(HOLD_OVER), Math.max(0, holdUntil! - performance.now()));
-        });
-        next = await Promise.race([asked, over]);
-        clearTimeout(timer);
-      }
-      if (next === HOLD_OVER) {
-        await hand();
-        continue;
-      }
-      asked = null;
-      if (next.done === true) break;
-      const m = next.value;
+    for await (const m of messages) {
       // the client's message object has the ack subject; its `JsMsg` type does not say so
       const reply = (m as unknown as { reply?: string }).reply ?? '';
-      const delivery = deliveryOf(reply, () => m.info);
-      pending = delivery.pending;
-      const units = asm.push(delivery.seq, decodeEntry(m.data));
+      const { seq, pending } = deliveryOf(reply, () => m.info);
+      const units = asm.push(seq, decodeEntry(m.data));
       entries++;
       let cut = false;
       if (units.length > 0) {
         for (const u of units) {
           batch.push(u);
           const n = u.kind === 'block' ? u.seal.blockNumber : u.entry.toBlock;
-          deepTail = u.kind === 'block' && u.seal.parentHash === null;
           if (opts.snapshotEvery !== undefined && u.kind === 'block') {
-            const every = deepTail ? (opts.deepSnapshotEvery ?? opts.snapshotEvery) : opts.snapshotEvery;
+            const every =
+              u.seal.parentHash === null ? (opts.deepSnapshotEvery ?? opts.snapshotEvery) : opts.snapshotEvery;
             cut ||= cutsBatch(prevBlock, n, every, pending, within());
           }
           prevBlock = n;
         }
         lastUnitMsg = m;
       }
-      const action = batchAction({
-        units: batch.length,
-        entries,
-        pending,
-        cut,
-        deepTail,
-        max: opts.maxBatchEntries,
-        holdDeep: holdMs > 0,
-      });
-      if (action === 'hand' || (action === 'hold' && holdUntil !== null && performance.now() >= holdUntil))
-        await hand();
-      else if (action === 'hold') holdUntil ??= performance.now() + holdMs;
+      if (batch.length > 0 && (pending === 0 || entries >= opts.maxBatchEntries || cut)) {
+        await handle(batch, { entries, pending });
+        lastUnitMsg?.ack();
+        batch = [];
+        entries = 0;
+        lastUnitMsg = null;
+      }
+      if (signal.aborted) break;
     }
   } finally {
     signal.removeEventListener('abort', stop);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { batchAction, cutsBatch, deliveryOf } from './feed';
+import { cutsBatch, deliveryOf } from './feed';
 
 describe('cutsBatch', () => {
   it('default: near the head, the first block of a new window ends the batch', () => {
@@ -42,25 +42,5 @@ describe('deliveryOf', () => {
     expect(deliveryOf('$JS.ACK.a.b.c.d.e', info)).toEqual({ seq: 1, pending: 2 });
     expect(deliveryOf('$JS.ACK.a.b.c.d.e.f.g.h.i.j.k.l.m', info)).toEqual({ seq: 1, pending: 2 });
     expect(deliveryOf('$JS.ACK.S.C.1.4x.1.17.0', info)).toEqual({ seq: 1, pending: 2 });
-  });
-});
-
-describe('batchAction', () => {
-  const base = { units: 3, entries: 120, pending: 0, cut: false, deepTail: false, max: 5000, holdDeep: true };
-
-  it('default: a drained stream hands a batch of live blocks over at once', () => {
-    expect(batchAction(base)).toBe('hand');
-    expect(batchAction({ ...base, deepTail: true, holdDeep: false })).toBe('hand');
-  });
-
-  it('behavior: a drained stream holds a batch ending in a backfilled block (holding on)', () => {
-    expect(batchAction({ ...base, deepTail: true })).toBe('hold');
-  });
-
-  it('behavior: a full batch or a cut is handed over, held or not; entries pending gather more', () => {
-    expect(batchAction({ ...base, deepTail: true, entries: 5000 })).toBe('hand');
-    expect(batchAction({ ...base, deepTail: true, cut: true })).toBe('hand');
-    expect(batchAction({ ...base, pending: 10 })).toBe('gather');
-    expect(batchAction({ ...base, units: 0 })).toBe('gather');
   });
 });

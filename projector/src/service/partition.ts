@@ -40,13 +40,6 @@ import {
 import { feedTarget, type ProjectorDeps } from './deps';
 import { Progress } from './progress';
 
-/**
- * How long a batch of backfilled (final) blocks waits for more when the stream is drained: ingest
- * appends its backfill in bursts, and fewer, larger commits cost less CPU (bench:sync end to end: 650
- * commits of 370 entries without it).
- */
-const DEEP_HOLD_MS = 200;
-
 /** Consecutive failed attempts (without a commit between) before a retryable error becomes fatal. */
 const MAX_ATTEMPTS = 10;
 
@@ -223,7 +216,6 @@ export class PartitionRunner {
               maxBatchEntries: cfg.PROJECTOR_BATCH_ENTRIES,
               snapshotEvery: cfg.SNAPSHOT_EVERY_BLOCKS,
               deepSnapshotEvery: Math.max(cfg.SNAPSHOT_EVERY_BLOCKS, cfg.FINALITY_DEPTH),
-              holdDeepMs: DEEP_HOLD_MS,
               cutWithinEntries: () => this.#nearHead(),
               afterBlock: run.checkpointBlock,
             },
