@@ -8,7 +8,7 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { type RunningDevnet, runWorkload, startDevnet } from '@tickstream/deploy/devnet';
-import { createTestDatabase, freePort, type TestDatabase } from '@tickstream/deploy/local';
+import { createTestDatabase, freePort, type TestDatabase, waitFor } from '@tickstream/deploy/local';
 import { allPartitions, type Hex, type LedgerEntry, streamName } from '@tickstream/shared';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -259,14 +259,13 @@ describe('rewind on a ledger of real logs with a simulated reorg', () => {
       if (++commits === 3) void a2?.stop();
     });
     a2.start();
-    await new Promise<void>((resolve) => {
-      const t = setInterval(() => {
-        if (commits >= 3) {
-          clearInterval(t);
-          resolve();
-        }
-      }, 20);
-    });
+    await waitFor(
+      () => {
+        a2?.check(); // a projector that failed says why instead of leaving this wait to hang
+        return commits >= 3;
+      },
+      { timeoutMs: 120_000, what: 'three commits of the projector stopped half-way' },
+    );
     await a2.stop();
     const a3 = await projector(L, dbA);
     a3.start();
@@ -292,14 +291,13 @@ describe('rewind on a ledger of real logs with a simulated reorg', () => {
       if (++commits === 12) void d1?.stop();
     });
     d1.start();
-    await new Promise<void>((resolve) => {
-      const t = setInterval(() => {
-        if (commits >= 12) {
-          clearInterval(t);
-          resolve();
-        }
-      }, 20);
-    });
+    await waitFor(
+      () => {
+        d1?.check();
+        return commits >= 12;
+      },
+      { timeoutMs: 120_000, what: 'twelve commits of the projector stopped half-way' },
+    );
     await d1.stop();
     const d2 = await projector(L, dbD);
     d2.start();
