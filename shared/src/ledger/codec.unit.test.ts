@@ -65,7 +65,7 @@ describe('codec', () => {
       { ...log, logIndex: 9, txHash: h('9') },
       { ...log, blockHash: h('8'), logIndex: 0 },
       { ...log, blockHash: h('A').toLowerCase() as LogEntry['blockHash'], txHash: h('B') },
-      { ...log, address: `0x${'2'.repeat(40)}` },
+      { ...log, address: `0x${'2'.repeat(40)}` as LogEntry['address'] },
       log,
     ];
     const buf = Buffer.alloc(entries.reduce((n, e) => n + binaryLogSize(e), 0));
