@@ -75,9 +75,9 @@ export class PartitionFold {
   readonly model: PartitionModel;
   readonly name: string;
   readonly pools = new Map<Hex, PoolRow>();
-  /** By `pool:tick`; cleared ticks stay as cleared rows (not written to `ticks`). */
-  readonly ticks = new Map<string, TickRow>();
-  readonly positions = new Map<string, PositionRow>();
+  /** By pool and tick; cleared ticks stay as cleared rows (not written to `ticks`). */
+  readonly ticks = new LatestTicks();
+  readonly positions = new LatestPositions();
   readonly nfts = new Map<bigint, NftRow>();
   /** Log entries of the block being gathered (wire form) and its number. */
   #pending: Uint8Array[] = [];
@@ -243,15 +243,73 @@ export class PartitionFold {
     }
     const changes = applyBlock(this.model, { kind: 'block', logs, seal, seq: raw.seq });
     for (const row of changes.pools) this.pools.set(row.address, row);
-    for (const row of changes.ticks) this.ticks.set(`${row.pool}:${row.tick}`, row);
-    for (const row of changes.positions) {
-      this.positions.set(`${row.pool}:${row.owner}:${row.tickLower}:${row.tickUpper}`, row);
-    }
+    for (const row of changes.ticks) this.ticks.set(row);
+    for (const row of changes.positions) this.positions.set(row);
     for (const row of changes.nfts) this.nfts.set(row.tokenId, row);
     sink.block(this.name, changes);
     this.#seq = raw.seq;
     this.#block = changes.block;
     this.logs += changes.logs;
     this.blocks++;
+  }
+}
+
+/**
+ * The latest row of each tick, by pool then tick: nested maps, so that no key string is built and
+ * hashed per row (a pool's rows share its address string, whose hash is kept).
+ */
+export class LatestTicks {
+  readonly #byPool = new Map<string, Map<number, TickRow>>();
+
+  set(row: TickRow): void {
+    let ticks = this.#byPool.get(row.pool);
+    if (ticks === undefined) {
+      ticks = new Map();
+      this.#byPool.set(row.pool, ticks);
+    }
+    ticks.set(row.tick, row);
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const t of this.#byPool.values()) n += t.size;
+    return n;
+  }
+
+  *values(): IterableIterator<TickRow> {
+    for (const t of this.#byPool.values()) yield* t.values();
+  }
+}
+
+/** Ticks are int24: a range as one number, `(lower + 2^23) * 2^24 + upper + 2^23`. */
+const TICK_OFFSET = 2 ** 23;
+const TICK_SPAN = 2 ** 24;
+
+/** The latest row of each position, by pool, owner and range (nested maps, as `LatestTicks`). */
+export class LatestPositions {
+  readonly #byPool = new Map<string, Map<string, Map<number, PositionRow>>>();
+
+  set(row: PositionRow): void {
+    let owners = this.#byPool.get(row.pool);
+    if (owners === undefined) {
+      owners = new Map();
+      this.#byPool.set(row.pool, owners);
+    }
+    let ranges = owners.get(row.owner);
+    if (ranges === undefined) {
+      ranges = new Map();
+      owners.set(row.owner, ranges);
+    }
+    ranges.set((row.tickLower + TICK_OFFSET) * TICK_SPAN + row.tickUpper + TICK_OFFSET, row);
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const o of this.#byPool.values()) for (const r of o.values()) n += r.size;
+    return n;
+  }
+
+  *values(): IterableIterator<PositionRow> {
+    for (const o of this.#byPool.values()) for (const r of o.values()) yield* r.values();
   }
 }

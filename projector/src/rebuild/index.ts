@@ -2,16 +2,18 @@
  * Rebuilding projections from the ledger alone (no RPC): `rebuildProjections(deps, opts)`.
  *
  * 1. A fresh schema (`tickstream_rebuild`) with the same tables (`PROJECTION_DDL`), keys dropped.
- * 2. One ordered read of the stream (`readRange`: an ephemeral push consumer, no acks, flow control)
- *    on the main thread, which hands each partition's raw entries, in ~1 MiB transferred chunks, to the
- *    worker thread that owns the partition (`FoldWorkers`, `worker.ts`; 2 workers by default, the
- *    partitions spread by their entry counts; the worker's code bundled once with esbuild so that it
- *    loads without tsx's loader). Each worker gathers its partitions' entries into sealed blocks,
- *    folds them in memory with the live projector's own `applyBlock` (`PartitionFold`), the newest
- *    FINALITY_DEPTH blocks held back so that a rollback entry further on drops them, and streams the
- *    history and event rows in with COPY on its own four connections while the fold goes on
- *    (`RowWriter`, `CopySink`); the latest rows are copied at the end; keys built once
- *    (`restoreKeys`: every index on its own connection at once, constraints attached after).
+ * 2. The partitions spread over worker threads (`FoldWorkers`, `worker.ts`; 2 by default, by estimated
+ *    cost: entry counts, a pool entry weighing POOL_ENTRY_WEIGHT; the worker's code bundled once with
+ *    esbuild, started by `main.ts` before anything else, so that it loads without tsx's loader). Each
+ *    worker reads its partitions itself, each on a NATS connection of its own (`openLedgerLink`: one
+ *    ack-less push consumer per partition and read, all streaming at once; the protocol parsed off the
+ *    socket for `nats://`), gathers the entries into sealed blocks and folds them in memory with the live
+ *    projector's own `applyBlock` (`PartitionFold`) as they come, the newest FINALITY_DEPTH blocks held
+ *    back so that a rollback entry further on drops them, and streams the history and event rows in
+ *    with COPY on its own connections (`RowWriter`, `CopySink`); at its end, its latest rows are copied.
+ *    The main thread only coordinates: targets, progress, keys. Each table's keys are built once every
+ *    worker writing it is done (`KeyBuilder`: two statements at a time, the biggest table first,
+ *    constraints attached and ANALYZE of the table's `stats` columns after its indexes).
  * 3. The swap (`swapIn`), one transaction: writes to `proj_checkpoints`/`proj_finality` locked, each
  *    partition brought to exactly the live checkpoint, live rows that stay (other chains or partitions,
  *    orphaned rows) carried over, live tables moved to `tickstream_rebuild_old`, rebuilt ones moved in.
@@ -30,12 +32,13 @@
  * );
  * console.log(`${r.events} events in ${r.seconds} s = ${r.eventsPerSec} events/s`);
  */
+export * from './bundle';
 export * from './copy';
 export * from './fold';
+export * from './link';
 export * from './parallel';
 export * from './progress';
 export * from './projections';
-export * from './read';
 export * from './rebuild';
 export * from './rows';
 export * from './schema';

@@ -1,12 +1,16 @@
 import { parseArgs } from 'node:util';
-import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
-import { createLogger, describeError, isTickstreamError, loadConfig } from '@tickstream/shared';
-import { Redis } from 'ioredis';
-import pg from 'pg';
 import type { ProjectorConfig } from '../config';
-import { progressLine } from './progress';
-import { rebuildProjections } from './rebuild';
+import { bundleWorker } from './bundle';
+
+// The fold workers' bundle is built (esbuild's own process) while the rest of the rebuild loads.
+void bundleWorker();
+const { jetstreamManager } = await import('@nats-io/jetstream');
+const { connect } = await import('@nats-io/transport-node');
+const { createLogger, describeError, isTickstreamError, loadConfig } = await import('@tickstream/shared');
+const { Redis } = await import('ioredis');
+const { default: pg } = await import('pg');
+const { progressLine } = await import('./progress');
+const { rebuildProjections } = await import('./rebuild');
 
 /**
  * `tsx projector/src/rebuild/main.ts [--projection all|pools|tokens] [--schema name] [--no-swap] [--json] [--workers N]`:

@@ -24,6 +24,14 @@ export interface RebuiltTable {
   readonly history: boolean;
   /** Rows of several projections (`events`): live rows of partitions not rebuilt are kept. */
   readonly shared: boolean;
+  /**
+   * The columns ANALYZE samples once the table is built: those readers filter, join or order on (its
+   * keys, `status`, `partition`, `type`, `burned`, `liquidity_gross`). Undefined: every column. The
+   * values no query selects by (amounts, hashes, `args`) are left out: their statistics cost most of
+   * ANALYZE's time (events: 0.55 s against 0.18 s on the bench ledger) and come with autovacuum's next
+   * analyze.
+   */
+  readonly stats?: readonly string[];
 }
 
 export interface Projection {
@@ -34,14 +42,51 @@ export interface Projection {
 
 const POOL_TABLES: RebuiltTable[] = [
   { name: 'pools', history: false, shared: false },
-  { name: 'pool_history', history: true, shared: false },
-  { name: 'ticks', history: false, shared: false },
-  { name: 'tick_history', history: true, shared: false },
-  { name: 'positions', history: false, shared: false },
-  { name: 'position_history', history: true, shared: false },
+  {
+    name: 'pool_history',
+    history: true,
+    shared: false,
+    stats: ['chain_id', 'address', 'block_number', 'status'],
+  },
+  {
+    name: 'ticks',
+    history: false,
+    shared: false,
+    stats: ['chain_id', 'pool', 'tick', 'liquidity_gross', 'block_number'],
+  },
+  {
+    name: 'tick_history',
+    history: true,
+    shared: false,
+    stats: ['chain_id', 'pool', 'tick', 'block_number', 'status', 'liquidity_gross'],
+  },
+  {
+    name: 'positions',
+    history: false,
+    shared: false,
+    stats: ['chain_id', 'pool', 'owner', 'tick_lower', 'tick_upper', 'block_number'],
+  },
+  {
+    name: 'position_history',
+    history: true,
+    shared: false,
+    stats: ['chain_id', 'pool', 'owner', 'tick_lower', 'tick_upper', 'block_number', 'status'],
+  },
 ];
-const TOKEN_TABLES: RebuiltTable[] = [{ name: 'nft_positions', history: false, shared: false }];
-const EVENTS: RebuiltTable = { name: 'events', history: true, shared: true };
+const TOKEN_TABLES: RebuiltTable[] = [
+  {
+    name: 'nft_positions',
+    history: false,
+    shared: false,
+    stats: ['chain_id', 'token_id', 'owner', 'pool', 'burned', 'block_number'],
+  },
+];
+const EVENTS: RebuiltTable = {
+  name: 'events',
+  history: true,
+  shared: true,
+  stats: ['chain_id', 'partition', 'address', 'block_number', 'log_index', 'type', 'status'],
+};
 
 /**
  * The projection named `name` of a chain with `partitions` pool partitions; an unknown name is

@@ -5,12 +5,12 @@ import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
 import type { ProjectorConfig } from '../config';
 import { migrateProjections, readCheckpointStates } from '../store';
-import { copyWait } from './copy';
-import { bundleWorker, FoldWorkers } from './parallel';
+import { bundleWorker } from './bundle';
+import type { LinkTarget } from './link';
+import { type FoldWorker, FoldWorkers } from './parallel';
 import { ProgressReporter, type RebuildProgress } from './progress';
 import { type Projection, type ProjectionName, projectionOf } from './projections';
-import { readRange, readWait, type StreamMessage } from './read';
-import { createRebuildSchema, restoreKeys } from './schema';
+import { createRebuildSchema, KeyBuilder, type TableKeys } from './schema';
 import { type SwapResult, swapIn } from './swap';
 import { threadCpuSec } from './worker';
 import type { RowCounts } from './writer';
@@ -51,7 +51,10 @@ export interface RebuildResult {
   readonly swapped: boolean;
   /** Where the replaced tables are (null: dropped or not swapped). */
   readonly archive: string | null;
-  /** Stream entries read; log entries folded (events); sealed blocks folded; blocks a rollback entry dropped. */
+  /**
+   * Entries read (of the projection's partitions); log entries folded (events); sealed blocks folded;
+   * blocks a rollback entry dropped.
+   */
   readonly entries: number;
   readonly events: number;
   readonly blocks: number;
@@ -61,8 +64,9 @@ export interface RebuildResult {
   readonly eventsPerSec: number;
   readonly entriesPerSec: number;
   /**
-   * Read and fold (the COPYs running alongside), keys built, swap; and within the first, the time spent
-   * waiting for NATS (nothing to fold) and for Postgres (COPY buffers full): where the bottleneck is.
+   * Read and fold (the COPYs running alongside) until the last worker is done, the keys still being
+   * built then, swap; and the time the workers spent waiting for NATS (nothing to fold) and for
+   * Postgres (COPY buffers full), summed: where the bottleneck is.
    */
   readonly phases: {
     readonly foldSec: number;
@@ -72,18 +76,19 @@ export interface RebuildResult {
     readonly copyWaitSec: number;
   };
   readonly swap: SwapResult | null;
-  /** CPU seconds of the main thread (read, hand-over, keys, swap) and of each fold worker. */
+  /** CPU seconds of the main thread (schema, progress, keys and swap statements) and of each fold worker. */
   readonly cpu: { readonly mainSec: number; readonly workersSec: number[] };
 }
 
 /**
- * Rebuilds projections from the ledger alone (no RPC): a fresh schema with the same tables, one ordered
- * read of the stream (no acks, no durable consumer) on this thread, the partitions folded in memory on
- * worker threads (`FoldWorkers`) with the live projector's code (`applyBlock`), rows streamed in with
- * COPY by the workers while the fold goes on, keys built once at the end, then
- * the tables swapped in (`swapIn`) in one transaction, standing exactly where the live projection
- * stands, so a running projector goes on without noticing. Without a live checkpoint (a fresh or
- * stopped projection), it rebuilds up to the stream's end when it started.
+ * Rebuilds projections from the ledger alone (no RPC): a fresh schema with the same tables, the
+ * partitions folded in memory on worker threads (`FoldWorkers`) with the live projector's code
+ * (`applyBlock`), each worker reading its partitions' subjects itself (one ack-less consumer per
+ * partition, no durable state) and COPYing its rows while the fold goes on; each table's keys built
+ * once its rows are all in (`KeyBuilder`), while the other worker may still fold; then the tables
+ * swapped in (`swapIn`) in one transaction, standing exactly where the live projection stands, so a
+ * running projector goes on without noticing. Without a live checkpoint (a fresh or stopped
+ * projection), it rebuilds up to the stream's end when it started.
  *
  * While the stream is read, each partition folds only up to the live projector's checkpoint (polled
  * every progress interval) and keeps the newest FINALITY_DEPTH blocks unfolded, so that a rollback entry
@@ -101,7 +106,7 @@ export async function rebuildProjections(
   const { pg, nc, jsm, log, cfg } = deps;
   const chainId = cfg.CHAIN_ID;
   const projection = projectionOf(opts.projection, cfg.PARTITIONS);
-  void bundleWorker(); // built while the schema is prepared
+  void bundleWorker(); // built while the schema is prepared (main.ts starts it before anything else)
   const schema = opts.schema ?? 'tickstream_rebuild';
   const archive = `${schema}_old`;
   const stream = streamName(cfg.LEDGER_STREAM_PREFIX, chainId);
@@ -119,11 +124,12 @@ export async function rebuildProjections(
   const headBlock = await blockAt(jsm, stream, end);
   const confirmedBlock = headBlock - cfg.FINALITY_DEPTH;
   const subjects = projection.partitions.map((p) => partitionSubject(cfg.LEDGER_STREAM_PREFIX, chainId, p));
+  const perSubject = subjects.map((s) => info.state.subjects?.[s] ?? 0);
   const progress = new ProgressReporter(
     log,
     opts.progressIntervalMs ?? 1_000,
     opts.onProgress,
-    end - first + 1,
+    perSubject.reduce((a, b) => a + b, 0),
   );
   log.info(
     { stream, projection: projection.name, schema, entries: end - first + 1, headBlock, confirmedBlock },
@@ -131,70 +137,112 @@ export async function rebuildProjections(
   );
 
   const cpu0 = threadCpuSec();
-  readWait.ms = 0;
-  copyWait.ms = 0;
-  const keys = await createRebuildSchema(
-    pg,
-    schema,
-    projection.tables.map((t) => t.name),
-  );
-  const fw = await FoldWorkers.start(pg, {
+  // The workers start (bundle loaded, NATS connected, inboxes subscribed) while the schema is made.
+  const starting = FoldWorkers.start(pg, {
     chainId,
     partitions: projection.partitions,
     subjects,
-    weights: subjects.map((s) => info.state.subjects?.[s] ?? 1),
+    weights: perSubject.map((n) => Math.max(1, n)),
     hold: cfg.FINALITY_DEPTH,
     schema,
     confirmedBlock,
     workers: opts.workers ?? 2,
+    stream,
+    first,
+    nats: linkTarget(nc, cfg.NATS_URL),
   });
+  starting.catch(() => undefined);
+  let keys: TableKeys[];
+  try {
+    keys = await createRebuildSchema(
+      pg,
+      schema,
+      projection.tables.map((t) => t.name),
+    );
+  } catch (err) {
+    await starting.then(
+      (fw) => fw.close(),
+      () => undefined,
+    );
+    throw err;
+  }
+  const fw = await starting;
   const folds = fw.folds;
-  let read = first - 1;
-  let targets = await liveTargets(deps, projection);
-  const push = (batch: StreamMessage[]) => {
-    fw.push(batch);
-    read = batch[batch.length - 1]!.seq;
-  };
+  const entries = () => folds.reduce((n, f) => n + f.entries, 0);
   const events = () => folds.reduce((n, f) => n + f.logs, 0);
+  const keyBuilder = new KeyBuilder(
+    pg,
+    keys,
+    new Map(projection.tables.flatMap((t) => (t.stats === undefined ? [] : [[t.name, t.stats] as const]))),
+  );
   let foldSec = 0;
-  let rows: RowCounts;
+  const rows: RowCounts = {};
   let keysSec = 0;
   let swap: SwapResult | null = null;
   try {
-    await readRange(nc, jsm, stream, first, end, async (batch) => {
-      push(batch);
-      await fw.fold(targets, false, false);
-      if (progress.due()) {
+    let targets = await liveTargets(deps, projection);
+    await fw.open();
+    fw.targets(targets);
+    progress.update('read', 0, 0, true);
+    // Progress, and the live checkpoints the folds stop at, every interval while the workers fold.
+    let phase: 'read' | 'catch-up' = 'read';
+    const ticker = new Ticker(opts.progressIntervalMs ?? 1_000);
+    const polling = (async () => {
+      while (await ticker.next()) {
         targets = await liveTargets(deps, projection);
-        progress.update('read', read - first + 1, events());
+        fw.targets(targets);
+        await fw.refresh();
+        progress.update(phase, entries(), events(), true);
       }
-    });
-    // Catch-up: the live projector moved on meanwhile; bring each fold to its checkpoint (or, without
-    // one, to the end), held blocks included.
-    for (let round = 0; round < 5; round++) {
-      targets = await liveTargets(deps, projection);
-      const need = Math.max(...[...targets.values()].filter(Number.isFinite), read);
-      if (need > read) {
-        await readRange(
-          nc,
-          jsm,
-          stream,
-          read + 1,
-          Math.min(need, (await jsm.streams.info(stream)).state.last_seq),
-          (b) => push(b),
-        );
-      }
-      await fw.fold(targets, true, true);
-      progress.update('catch-up', read - first + 1, events(), true);
-      if (folds.every((f) => f.queued === 0 || f.position.seq >= targets.get(f.name)!)) break;
+    })();
+    polling.catch(() => ticker.stop());
+    // A table's keys are built once every worker writing it is done with its rows (told as each of
+    // a worker's COPYs ends).
+    const writers = new Map(
+      projection.tables.map((t) => [t.name, fw.workers.filter((w) => writes(w, t.name)).length]),
+    );
+    const tableDone = (table: string, n: number) => {
+      rows[table] = (rows[table] ?? 0) + n;
+      const left = (writers.get(table) ?? 1) - 1;
+      writers.set(table, left);
+      if (left === 0) keyBuilder.build([table]);
+    };
+    for (const w of fw.workers) w.onTable = tableDone;
+    let reading = fw.workers.length;
+    try {
+      await Promise.all(
+        fw.workers.map(async (w) => {
+          await w.read(new Map(w.folds.map((f) => [f.name, end])));
+          if (--reading === 0) {
+            phase = 'catch-up';
+            progress.update(phase, entries(), events(), true);
+          }
+          // Catch-up: the live projector moved on meanwhile; bring each fold to its checkpoint (or,
+          // without one, to the end), held blocks included.
+          for (let round = 0; round < 5; round++) {
+            const t = await liveTargets(deps, projection);
+            await w.read(
+              new Map(
+                w.folds.flatMap((f) => (Number.isFinite(t.get(f.name)) ? [[f.name, t.get(f.name)!]] : [])),
+              ),
+            );
+            await w.fold(t, true);
+            if (w.folds.every((f) => f.queued === 0 || f.position.seq >= t.get(f.name)!)) break;
+          }
+          await w.finish(); // each table's rows counted, and its keys started, as its COPYs end
+        }),
+      );
+    } finally {
+      ticker.stop();
+      await polling.catch(() => undefined);
     }
-    rows = await fw.finish();
+    keyBuilder.build(projection.tables.map((t) => t.name));
     foldSec = progress.elapsedSec;
-    progress.update('keys', read - first + 1, events(), true);
-    await restoreKeys(pg, keys);
+    progress.update('keys', entries(), events(), true);
+    await keyBuilder.done();
     keysSec = progress.elapsedSec - foldSec;
     if (opts.swap !== false) {
-      progress.update('swap', read - first + 1, events(), true);
+      progress.update('swap', entries(), events(), true);
       swap = await swapIn(pg, deps.redis, log, {
         chainId,
         projection,
@@ -204,7 +252,7 @@ export async function rebuildProjections(
         confirmedBlock,
         folds,
         readTo: async (seq) => {
-          if (seq > read) await readRange(nc, jsm, stream, read + 1, seq, (b) => push(b));
+          await Promise.all(fw.workers.map((w) => w.read(new Map(w.folds.map((f) => [f.name, seq])))));
         },
         foldTo: (t) => fw.swapFold(t),
         pools: () => fw.pools(),
@@ -212,12 +260,14 @@ export async function rebuildProjections(
       if (opts.keepArchive === false) await pg.query(`DROP SCHEMA IF EXISTS "${archive}" CASCADE`);
     }
   } finally {
+    await keyBuilder.done().catch(() => undefined);
     await fw.close();
   }
   const seconds = progress.elapsedSec;
   const swapSec = seconds - foldSec - keysSec;
   const total = events();
-  progress.update('done', read - first + 1, total, true);
+  const read = entries();
+  progress.update('done', read, total, true);
   const result: RebuildResult = {
     projection: projection.name,
     partitions: folds.map((f) => f.name),
@@ -225,20 +275,20 @@ export async function rebuildProjections(
     schema,
     swapped: swap !== null,
     archive: swap !== null && opts.keepArchive !== false ? archive : null,
-    entries: read - first + 1,
+    entries: read,
     events: total,
     blocks: folds.reduce((n, f) => n + f.blocks, 0),
     dropped: folds.reduce((n, f) => n + f.dropped, 0),
     rows,
     seconds,
     eventsPerSec: Math.round(total / seconds),
-    entriesPerSec: Math.round((read - first + 1) / seconds),
+    entriesPerSec: Math.round(read / seconds),
     phases: {
       foldSec,
       keysSec,
       swapSec,
-      readWaitSec: readWait.ms / 1000,
-      copyWaitSec: (copyWait.ms + fw.copyWaitMs) / 1000,
+      readWaitSec: fw.readWaitMs / 1000,
+      copyWaitSec: fw.copyWaitMs / 1000,
     },
     swap,
     cpu: { mainSec: threadCpuSec() - cpu0, workersSec: fw.cpuSec },
@@ -257,6 +307,43 @@ export async function rebuildProjections(
     'rebuild done',
   );
   return result;
+}
+
+/** Whether worker `w` writes rows of `table` (events: every worker; the others by partition kind). */
+function writes(w: FoldWorker, table: string): boolean {
+  if (table === 'events') return true;
+  return w.has(table === 'nft_positions' ? 'tokens' : 'pools');
+}
+
+/**
+ * Where the fold workers connect: the server the rebuild's own connection uses, with the scheme and
+ * credentials of NATS_URL.
+ */
+function linkTarget(nc: NatsConnection, natsUrl: string): LinkTarget {
+  const u = new URL(natsUrl);
+  const tls = u.protocol === 'tls:' || nc.info?.tls_required === true;
+  const auth = u.username === '' ? '' : `${u.username}${u.password === '' ? '' : `:${u.password}`}@`;
+  return { url: `${tls ? 'tls' : 'nats'}://${auth}${nc.getServer()}`, name: 'tickstream-rebuild-fold' };
+}
+
+/** Ticks every `ms` until stopped (`next` resolves false then, at once). */
+class Ticker {
+  #stopped = false;
+  #timer: NodeJS.Timeout | undefined;
+  #wake: ((v: boolean) => void) | undefined;
+  constructor(private readonly ms: number) {}
+  next(): Promise<boolean> {
+    if (this.#stopped) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      this.#wake = resolve;
+      this.#timer = setTimeout(() => resolve(true), this.ms);
+    });
+  }
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    this.#wake?.(false);
+  }
 }
 
 /** Per partition: the live checkpoint's stream seq, the fold's target (Infinity: no live checkpoint). */

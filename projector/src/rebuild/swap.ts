@@ -6,7 +6,7 @@ import { type BatchChanges, createBatch, type PoolRow } from '../apply';
 import type { Hex } from '../fold';
 import { publishBatch, writeChanges } from '../store';
 import type { FoldPosition } from './fold';
-import type { Projection, RebuiltTable } from './projections';
+import type { Projection } from './projections';
 import { ident } from './schema';
 
 /** What the swap needs from the rebuild. */
@@ -66,9 +66,10 @@ interface LiveRow {
  * 2. each fold is brought to exactly the live checkpoint (reading the few entries the live projector
  *    applied since the catch-up; their rows are written with `writeChanges`); a partition without a live
  *    checkpoint stays where the rebuild got; the block hash must equal the live one;
- * 3. per table: the live table is locked, the live rows that are not the rebuilt partitions' canonical
- *    rows (other chains, other partitions in `events`, orphaned rows: the audit trail) are copied into
- *    the rebuilt table, the live table moves to the archive schema and the rebuilt one takes its place;
+ * 3. the live tables are locked; per table, the live rows that are not the rebuilt partitions'
+ *    canonical rows (other chains, other partitions in `events`, orphaned rows: the audit trail) are
+ *    copied into the rebuilt table, the live table moves to the archive schema and the rebuilt one
+ *    takes its place (every table's statements in one round trip);
  * 4. checkpoints (only created where there was none: a live one is already right) and finality rows.
  *
  * After the commit the live projector's compare-and-set succeeds (its checkpoint did not move) and it
@@ -90,8 +91,15 @@ export async function swapIn(
   const a = ident(plan.archive);
   const live = ident(plan.liveSchema);
   const names = folds.map((f) => f.name);
-  await pg.query(`DROP SCHEMA IF EXISTS ${a} CASCADE`);
-  await pg.query(`CREATE SCHEMA ${a}`);
+  await pg.query(`DROP SCHEMA IF EXISTS ${a} CASCADE; CREATE SCHEMA ${a}`);
+  // The rebuilt tables' columns, for the rows carried over.
+  const cols = await pg.query<{ t: string; list: string }>(
+    `SELECT table_name AS t, string_agg(column_name, ', ' ORDER BY ordinal_position) AS list
+       FROM information_schema.columns WHERE table_schema = $1 AND table_name = ANY($2::text[])
+      GROUP BY table_name`,
+    [plan.schema, projection.tables.map((t) => t.name)],
+  );
+  const columns = new Map(cols.rows.map((r) => [r.t, r.list]));
   const c = await pg.connect();
   const t0 = performance.now();
   try {
@@ -155,8 +163,7 @@ export async function swapIn(
       for (const b of batches) await writeChanges(c, b);
       await c.query(`SET LOCAL search_path TO ${live}`);
     }
-    let keptRows = 0;
-    for (const t of projection.tables) keptRows += await moveTable(c, plan, t, names);
+    const keptRows = await moveTables(c, plan, columns, names);
     for (const f of folds) {
       const cp = checkpoints[f.name];
       if (cp === undefined || byName.has(f.name)) continue;
@@ -194,31 +201,39 @@ export async function swapIn(
   }
 }
 
-/** Carries the live rows that stay into the rebuilt table, then swaps the two. Returns the rows carried. */
-async function moveTable(
+/**
+ * Carries the live rows that stay into the rebuilt tables, then swaps each pair: the live tables
+ * locked at once, then every table's statements in one round trip. Returns the rows carried.
+ */
+async function moveTables(
   c: PoolClient,
   plan: SwapPlan,
-  t: RebuiltTable,
-  partitions: string[],
+  columns: ReadonlyMap<string, string>,
+  partitions: readonly string[],
 ): Promise<number> {
   const s = ident(plan.schema);
   const live = ident(plan.liveSchema);
-  await c.query(`LOCK TABLE ${live}.${t.name} IN ACCESS EXCLUSIVE MODE`);
-  const cols = await c.query<{ column_name: string }>(
-    `SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2
-      ORDER BY ordinal_position`,
-    [plan.schema, t.name],
-  );
-  const list = cols.rows.map((r) => r.column_name).join(', ');
-  const keep = ['chain_id <> $1'];
-  if (t.history) keep.push(`status = 'orphaned'`);
-  if (t.shared) keep.push('partition IS NULL', 'NOT (partition = ANY($2::text[]))');
-  const kept = await c.query(
-    `INSERT INTO ${s}.${t.name} (${list}) SELECT ${list} FROM ${live}.${t.name} WHERE ${keep.join(' OR ')}
-     ON CONFLICT DO NOTHING`,
-    t.shared ? [plan.chainId, partitions] : [plan.chainId],
-  );
-  await c.query(`ALTER TABLE ${live}.${t.name} SET SCHEMA ${ident(plan.archive)}`);
-  await c.query(`ALTER TABLE ${s}.${t.name} SET SCHEMA ${live}`);
-  return kept.rowCount ?? 0;
+  const tables = plan.projection.tables;
+  await c.query(`LOCK TABLE ${tables.map((t) => `${live}.${t.name}`).join(', ')} IN ACCESS EXCLUSIVE MODE`);
+  // Literals (one multi-statement query takes no parameters): an integer and plain partition names.
+  const chain = String(Math.trunc(plan.chainId));
+  const names = `ARRAY[${partitions.map((p) => `'${p.replaceAll("'", "''")}'`).join(', ')}]::text[]`;
+  const sql: string[] = [];
+  for (const t of tables) {
+    const list = columns.get(t.name)!;
+    const keep = [`chain_id <> ${chain}`];
+    if (t.history) keep.push(`status = 'orphaned'`);
+    if (t.shared) keep.push('partition IS NULL', `NOT (partition = ANY(${names}))`);
+    sql.push(
+      `INSERT INTO ${s}.${t.name} (${list}) SELECT ${list} FROM ${live}.${t.name} WHERE ${keep.join(' OR ')}
+       ON CONFLICT DO NOTHING`,
+      `ALTER TABLE ${live}.${t.name} SET SCHEMA ${ident(plan.archive)}`,
+      `ALTER TABLE ${s}.${t.name} SET SCHEMA ${live}`,
+    );
+  }
+  const results = (await c.query(sql.join(';\n'))) as unknown as {
+    command: string;
+    rowCount: number | null;
+  }[];
+  return results.reduce((n, r) => n + (r.command === 'INSERT' ? (r.rowCount ?? 0) : 0), 0);
 }

@@ -102,48 +102,81 @@ export class RowWriter implements RowSink {
     for (const r of ch.events) e.line(eventLine(chainId, partition, r, status));
   }
 
+  /** True when a COPY stream has a chunk to hand over or is still sending one (`drain` would wait). */
+  get backedUp(): boolean {
+    for (const s of this.#sinks) if (s.full) return true;
+    return false;
+  }
+
   /** Hands full chunks to Postgres; waits only while a COPY stream's buffer is full. */
   async drain(force = false): Promise<void> {
     for (const s of this.#sinks) if (force || s.full) await s.flush();
   }
 
-  /** Ends the history COPYs, copies the latest rows of `folds`, releases the connections. */
-  async finish(folds: readonly PartitionFold[]): Promise<RowCounts> {
+  /**
+   * Ends the history COPYs and copies the latest rows of `folds` meanwhile, each latest table on a
+   * connection of its own (`onTable` told as each table's rows are all in); releases the connections.
+   */
+  async finish(
+    folds: readonly PartitionFold[],
+    onTable?: (table: string, rows: number) => void,
+  ): Promise<RowCounts> {
     const counts: RowCounts = {};
-    const ended = await Promise.all(this.#sinks.map(async (s) => [s.table, await s.end()] as const));
-    for (const [t, n] of ended) counts[t.split('.')[1]!] = n;
-    for (const c of this.#clients.splice(0)) c.release();
-    const c = await this.pg.connect();
-    try {
-      const pools = folds.some((f) => f.model.kind === 'pools');
-      const tokens = folds.some((f) => f.model.kind === 'tokens');
-      const chainId = this.chainId;
-      if (pools) {
-        counts.pools = await copyAll(c, this.schema, 'pools', POOLS_COLUMNS, (sink) => {
-          for (const f of folds) for (const r of f.pools.values()) sink.line(poolLine(chainId, f.name, r));
-        });
-        counts.ticks = await copyAll(c, this.schema, 'ticks', TICKS_COLUMNS, (sink) => {
-          for (const f of folds)
-            for (const r of f.ticks.values()) if (!r.cleared) sink.line(tickLine(chainId, r));
-        });
-        counts.positions = await copyAll(c, this.schema, 'positions', POSITIONS_COLUMNS, (sink) => {
-          for (const f of folds) for (const r of f.positions.values()) sink.line(positionLine(chainId, r));
-        });
-      }
-      if (tokens) {
-        counts.nft_positions = await copyAll(
-          c,
-          this.schema,
-          'nft_positions',
-          NFT_POSITIONS_COLUMNS,
+    const chainId = this.chainId;
+    const latest: [string, readonly string[], (sink: { line(text: string): void }) => void][] = [];
+    if (folds.some((f) => f.model.kind === 'pools')) {
+      latest.push(
+        [
+          'pools',
+          POOLS_COLUMNS,
           (sink) => {
-            for (const f of folds) for (const r of f.nfts.values()) sink.line(nftLine(chainId, r));
+            for (const f of folds) for (const r of f.pools.values()) sink.line(poolLine(chainId, f.name, r));
           },
-        );
-      }
-    } finally {
-      c.release();
+        ],
+        [
+          'ticks',
+          TICKS_COLUMNS,
+          (sink) => {
+            for (const f of folds)
+              for (const r of f.ticks.values()) if (!r.cleared) sink.line(tickLine(chainId, r));
+          },
+        ],
+        [
+          'positions',
+          POSITIONS_COLUMNS,
+          (sink) => {
+            for (const f of folds) for (const r of f.positions.values()) sink.line(positionLine(chainId, r));
+          },
+        ],
+      );
     }
+    if (folds.some((f) => f.model.kind === 'tokens')) {
+      latest.push([
+        'nft_positions',
+        NFT_POSITIONS_COLUMNS,
+        (sink) => {
+          for (const f of folds) for (const r of f.nfts.values()) sink.line(nftLine(chainId, r));
+        },
+      ]);
+    }
+    const ending = Promise.all(
+      this.#sinks.map(async (s) => {
+        const table = s.table.split('.')[1]!;
+        counts[table] = await s.end();
+        onTable?.(table, counts[table]);
+      }),
+    );
+    const copying = latest.map(async ([table, columns, fill]) => {
+      const c = await this.pg.connect();
+      try {
+        counts[table] = await copyAll(c, this.schema, table, columns, fill);
+        onTable?.(table, counts[table]);
+      } finally {
+        c.release();
+      }
+    });
+    await Promise.all([ending, ...copying]);
+    for (const c of this.#clients.splice(0)) c.release();
     return counts;
   }
 
