@@ -215,7 +215,9 @@ export async function runFeed(
           const n = u.kind === 'block' ? u.seal.blockNumber : u.entry.toBlock;
           if (opts.snapshotEvery !== undefined && u.kind === 'block') {
             const every =
-              u.seal.parentHash === null ? (opts.deepSnapshotEvery ?? opts.snapshotEvery) : opts.snapshotEvery;
+              u.seal.parentHash === null
+                ? (opts.deepSnapshotEvery ?? opts.snapshotEvery)
+                : opts.snapshotEvery;
             cut ||= cutsBatch(prevBlock, n, every, pending, within());
           }
           prevBlock = n;
