@@ -258,15 +258,14 @@ describe('an operator pause across a rollback', () => {
 async function ledgerTailBlock(c: Cluster): Promise<number | null> {
   const { connect } = await import('@nats-io/transport-node');
   const { jetstreamManager } = await import('@nats-io/jetstream');
-  const { decodeEntry } = await import('@tickstream/shared');
+  const { decodeEntry, entryBlock } = await import('@tickstream/shared');
   const nc = await connect({ servers: process.env.NATS_URL ?? 'nats://127.0.0.1:4222' });
   try {
     const jsm = await jetstreamManager(nc);
     const info = await jsm.streams.info(c.stream);
     if (info.state.messages === 0) return null;
     const msg = await jsm.streams.getMessage(c.stream, { seq: info.state.last_seq });
-    const e = decodeEntry(msg!.data);
-    return e.kind === 'rollback' ? e.toBlock : e.blockNumber;
+    return entryBlock(decodeEntry(msg!.data));
   } finally {
     await nc.close();
   }

@@ -1,4 +1,4 @@
-import { type Hex, TickstreamError } from '@tickstream/shared';
+import { entryBlock, type Hex, TickstreamError } from '@tickstream/shared';
 import { completeSpan, fetchSpan, recoverFromTail } from '../backfill';
 import { fetchHeader } from '../follow';
 import { type LedgerTail, LedgerWriter, readTail } from '../publish';
@@ -52,7 +52,7 @@ export async function resume(deps: IngestDeps): Promise<IngestState> {
     );
   } else if (tail !== null) {
     const e = tail.entry;
-    const block = e.kind === 'rollback' ? e.toBlock : e.blockNumber;
+    const block = entryBlock(e);
     state.last = { number: block, hash: e.kind === 'rollback' ? e.toBlockHash : e.blockHash };
     if (e.kind !== 'rollback' && !(e.kind === 'seal' && e.partition === 'tokens'))
       await finishBlock(deps, state, tail);

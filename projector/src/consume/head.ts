@@ -1,15 +1,6 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
-import { decodeEntry, type LedgerEntry } from '@tickstream/shared';
+import { decodeEntry, entryBlock } from '@tickstream/shared';
 import type { FeedTarget } from './feed';
-
-/**
- * The block a ledger entry stands at: its block, or for a rollback the block it rolls back to.
- *
- * @example entryBlock({ kind: 'rollback', toBlock: 812, … }) === 812
- */
-export function entryBlock(e: LedgerEntry): number {
-  return e.kind === 'rollback' ? e.toBlock : e.blockNumber;
-}
 
 /**
  * The block of the last entry of a partition's subject in the ledger (null while it has none): how far

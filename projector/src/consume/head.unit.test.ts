@@ -1,5 +1,6 @@
+import { entryBlock } from '@tickstream/shared';
 import { describe, expect, it } from 'vitest';
-import { confirmedThrough, entryBlock } from './head';
+import { confirmedThrough } from './head';
 
 describe('ledger head', () => {
   it('entryBlock: a rollback stands at the block it rolls back to', () => {

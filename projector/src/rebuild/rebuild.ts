@@ -1,6 +1,6 @@
 import type { JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { decodeEntry, type Logger, partitionSubject, streamName } from '@tickstream/shared';
+import { decodeEntry, entryBlock, type Logger, partitionSubject, streamName } from '@tickstream/shared';
 import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
 import type { ProjectorConfig } from '../config';
@@ -359,6 +359,5 @@ async function blockAt(jsm: JetStreamManager, stream: string, seq: number): Prom
   if (seq === 0) return 0;
   const m = await jsm.streams.getMessage(stream, { seq });
   if (m === null) return 0;
-  const e = decodeEntry(m.data);
-  return e.kind === 'rollback' ? e.toBlock : e.blockNumber;
+  return entryBlock(decodeEntry(m.data));
 }

@@ -64,3 +64,12 @@ export interface RollbackEntry {
 }
 
 export type LedgerEntry = LogEntry | SealEntry | RollbackEntry;
+
+/**
+ * The block a ledger entry stands at: its block, or for a rollback the block it rolls back to.
+ *
+ * @example entryBlock({ kind: 'rollback', toBlock: 812, … }) === 812
+ */
+export function entryBlock(e: LedgerEntry): number {
+  return e.kind === 'rollback' ? e.toBlock : e.blockNumber;
+}
