@@ -9,34 +9,21 @@
 import { writeFile } from 'node:fs/promises';
 import inspector from 'node:inspector';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { cachedState, findFreePort, startDevnet } from '@tickstream/deploy/devnet';
+import { cachedState, createJsonRpc, findFreePort, startDevnet } from '@tickstream/deploy/devnet';
 import { createTestDatabase } from '@tickstream/deploy/local';
-import { createLogger, factoryEventsAbi, loadConfig, streamName } from '@tickstream/shared';
+import { createLogger, loadConfig, streamName } from '@tickstream/shared';
 import pg from 'pg';
-import { decodeEventLog, type Hex } from 'viem';
 import { backfill } from '../src/backfill';
 import { connectLedger, ensureStream } from '../src/publish';
 import { createRpcClient } from '../src/rpc';
 import { resume, routeContextOf } from '../src/service';
+import { followedAddresses, rawGetLogs } from './peer';
 import { benchIngestRss } from './rss.bench';
 
 const SEED = Number(process.env.BENCH_SEED ?? 7);
 const TRANSACTIONS = Number(process.env.BENCH_TRANSACTIONS ?? 36_000);
 const RANGE = Number(process.env.BENCH_RANGE ?? 25);
 const log = createLogger('bench-ingest', process.env.LOG_LEVEL ?? 'warn');
-
-async function rpc<T>(url: string, method: string, params: unknown[]): Promise<T> {
-  const r = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-  });
-  const body = (await r.json()) as { result: T; error?: { message: string } };
-  if (body.error) throw new Error(`${method}: ${body.error.message}`);
-  return body.result;
-}
-
-const hex = (n: number) => `0x${n.toString(16)}`;
 
 /** BENCH_PROFILE=file.cpuprofile: a CPU profile of the timed section only. */
 async function startProfile() {
@@ -66,29 +53,18 @@ let result: Record<string, unknown> = {};
 try {
   const { factory, positionManager, deployBlock } = devnet.addresses;
   const from = Number(deployBlock);
-  const head = Number.parseInt(await rpc<string>(devnet.rpcUrl, 'eth_blockNumber', []), 16);
-  const created = await rpc<{ topics: Hex[]; data: Hex }[]>(devnet.rpcUrl, 'eth_getLogs', [
-    { address: factory, fromBlock: hex(from), toBlock: hex(head) },
-  ]);
-  const pools = created.flatMap((l) => {
-    const e = decodeEventLog({ abi: factoryEventsAbi, topics: l.topics as [Hex], data: l.data });
-    if (e.args === undefined) return [];
-    return e.eventName === 'PoolCreated' ? [e.args.pool] : [];
-  });
-  const addresses = [factory, positionManager, ...pools];
+  const rpc = createJsonRpc(devnet.rpcUrl);
+  const head = Number.parseInt(await rpc.request<string>('eth_blockNumber'), 16);
+  const addresses = await followedAddresses(rpc, devnet.addresses, from, head);
+  const pools = addresses.slice(2);
 
   // The peer: raw eth_getLogs over the same ranges, parsed, nothing else.
-  let rawLogs = 0;
   const blocksWithLogs = new Set<string>();
-  const rawStart = performance.now();
-  for (let a = from; a <= head; a += RANGE) {
-    const logs = await rpc<{ blockNumber: string }[]>(devnet.rpcUrl, 'eth_getLogs', [
-      { address: addresses, fromBlock: hex(a), toBlock: hex(Math.min(a + RANGE - 1, head)) },
-    ]);
-    rawLogs += logs.length;
+  const raw = await rawGetLogs<{ blockNumber: string }>(rpc, addresses, from, head, RANGE, (logs) => {
     for (const l of logs) blocksWithLogs.add(l.blockNumber);
-  }
-  const rawSecs = (performance.now() - rawStart) / 1000;
+  });
+  const rawLogs = raw.logs;
+  const rawSecs = raw.seconds;
 
   // Ours: RPC → checked logs → routed entries → JetStream, acknowledged.
   const cfg = loadConfig('ingest', {

@@ -121,11 +121,7 @@ try {
       }, 50)
     : undefined;
   const controller = new AbortController();
-  const admin = new pg.Pool({
-    connectionString: process.env.PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
-    max: 1,
-  });
-  const servers = await ServerCpu.start(admin, [db.name]);
+  const servers = await ServerCpu.start([db.name]);
   const profiler = process.env.BENCH_CPU_PROF ? await startProfile() : undefined;
   const start = performance.now();
   const cpu0 = process.cpuUsage();
@@ -152,7 +148,6 @@ try {
   const secs = (performance.now() - start) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const server = await servers.stop();
-  await admin.end();
   if (profiler !== undefined) console.log(`cpu profile of the projection: ${await profiler()}`);
   clearInterval(sampler);
   if (sampler !== undefined) console.log(`memory peaks (MB): ${JSON.stringify(peak)}`);

@@ -5,7 +5,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import type pg from 'pg';
+import { DEFAULT_PG_ADMIN_URL } from '@tickstream/deploy/local';
+import pg from 'pg';
 
 /** CPU seconds (user + system) a live process has used so far (/proc/<pid>/stat utime + stime). */
 export function cpuSecs(pid: number | undefined): number {
@@ -33,7 +34,7 @@ function natsPid(): number | undefined {
  * so backends that come and go are counted up to their last sample) and of the NATS server.
  *
  * @example
- * const servers = await ServerCpu.start(adminPool, [db.name]);
+ * const servers = await ServerCpu.start([db.name]);
  * … the phase …
  * const { postgresSec, natsSec } = await servers.stop();
  */
@@ -51,8 +52,12 @@ export class ServerCpu {
     private readonly databases: readonly string[],
   ) {}
 
-  /** Starts sampling the backends of `databases` (those alive now count from now). */
-  static async start(admin: pg.Pool, databases: readonly string[]): Promise<ServerCpu> {
+  /**
+   * Starts sampling the backends of `databases` (those alive now count from now), through a connection
+   * of its own to `PG_ADMIN_URL` (default: the local server as user postgres).
+   */
+  static async start(databases: readonly string[]): Promise<ServerCpu> {
+    const admin = new pg.Pool({ connectionString: process.env.PG_ADMIN_URL ?? DEFAULT_PG_ADMIN_URL, max: 1 });
     const s = new ServerCpu(admin, databases);
     await s.sample();
     for (const [pid, t] of s.#backends) s.#before.set(pid, t);
@@ -83,6 +88,7 @@ export class ServerCpu {
   async stop(): Promise<{ postgresSec: number; natsSec: number }> {
     await this.sample();
     clearInterval(this.#timer);
+    await this.admin.end();
     let postgresSec = 0;
     for (const [pid, t] of this.#backends) postgresSec += t - (this.#before.get(pid) ?? 0);
     return { postgresSec, natsSec: cpuSecs(this.#nats) - this.#natsStart };

@@ -25,12 +25,11 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { cachedState, findFreePort, startDevnet } from '@tickstream/deploy/devnet';
+import { cachedState, createJsonRpc, findFreePort, startDevnet } from '@tickstream/deploy/devnet';
 import { createTestDatabase, type TestDatabase, waitFor } from '@tickstream/deploy/local';
 import {
   allPartitions,
   decodeEntry,
-  factoryEventsAbi,
   partitionOfAddress,
   partitionSubject,
   streamName,
@@ -38,7 +37,8 @@ import {
 } from '@tickstream/shared';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { decodeEventLog, type Hex } from 'viem';
+import type { Hex } from 'viem';
+import { followedAddresses, rawGetLogs } from '../../ingest/bench/peer';
 import { type ServiceProcess, spawnService } from '../../ingest/test/support/process';
 import { cpuSecs, ServerCpu } from './server-cpu';
 
@@ -72,18 +72,6 @@ function splitPartitions(load: ReadonlyMap<string, number>, n: number): string[]
     g.logs += load.get(p) ?? 0;
   }
   return groups.map((g) => g.parts);
-}
-const hex = (n: number) => `0x${n.toString(16)}`;
-
-async function rpc<T>(url: string, method: string, params: unknown[]): Promise<T> {
-  const r = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-  });
-  const body = (await r.json()) as { result: T; error?: { message: string } };
-  if (body.error) throw new Error(`${method}: ${body.error.message}`);
-  return body.result;
 }
 
 /** Peak RSS (VmHWM) of a live process, in MB; 0 once it is gone. */
@@ -131,61 +119,36 @@ const prefix = `SYNC${Date.now()}`;
 const chainId = devnet.chainId;
 const stream = streamName(prefix, chainId);
 const dbs: TestDatabase[] = [];
-const admin = new pg.Pool({
-  connectionString: process.env.PG_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
-  max: 1,
-});
 const procs: ServiceProcess[] = [];
 try {
   const { factory, positionManager, deployBlock } = devnet.addresses;
   const from = Number(deployBlock);
-  const head = Number.parseInt(await rpc<string>(devnet.rpcUrl, 'eth_blockNumber', []), 16);
+  const rpc = createJsonRpc(devnet.rpcUrl);
+  const head = Number.parseInt(await rpc.request<string>('eth_blockNumber'), 16);
 
   // 1. The peer: raw eth_getLogs over the same blocks, parsed, nothing else.
-  const created = await rpc<{ topics: Hex[]; data: Hex }[]>(devnet.rpcUrl, 'eth_getLogs', [
-    { address: factory, fromBlock: hex(from), toBlock: hex(head) },
-  ]);
-  const pools = created.flatMap((l) => {
-    const e = decodeEventLog({ abi: factoryEventsAbi, topics: l.topics as [Hex], data: l.data });
-    return e.eventName === 'PoolCreated' && e.args !== undefined ? [e.args.pool] : [];
-  });
-  let logs = 0;
-  /** Logs per partition (from the peer's answers): how the end-to-end phase splits its projectors. */
+  const addresses = await followedAddresses(rpc, devnet.addresses, from, head);
+  const pools = addresses.slice(2);
+  const { logs, seconds: rawSecs } = await rawGetLogs(rpc, addresses, from, head, RAW_RANGE);
+  /** Logs per partition: how the end-to-end phase splits its projectors (when there are several). */
   const load = new Map<string, number>();
-  const partitionOfLog = (address: string): string =>
-    address.toLowerCase() === positionManager.toLowerCase()
-      ? 'tokens'
-      : String(partitionOfAddress(address as Hex, PARTITIONS));
-  const rawStart = performance.now();
-  for (let a = from; a <= head; a += RAW_RANGE) {
-    const got = await rpc<{ address: string }[]>(devnet.rpcUrl, 'eth_getLogs', [
-      {
-        address: [factory, positionManager, ...pools],
-        fromBlock: hex(a),
-        toBlock: hex(Math.min(a + RAW_RANGE - 1, head)),
-      },
-    ]);
-    logs += got.length;
-  }
-  const rawSecs = (performance.now() - rawStart) / 1000;
-  // The count is taken outside the timed loop: the peer does nothing but fetch and parse.
-  for (let a = from; a <= head; a += RAW_RANGE * 8) {
-    const got = await rpc<{ address: string }[]>(devnet.rpcUrl, 'eth_getLogs', [
-      {
-        address: [factory, positionManager, ...pools],
-        fromBlock: hex(a),
-        toBlock: hex(Math.min(a + RAW_RANGE * 8 - 1, head)),
-      },
-    ]);
-    for (const l of got) {
-      const p = partitionOfLog(l.address);
-      load.set(p, (load.get(p) ?? 0) + 1);
-    }
+  if (PROJECTORS > 1) {
+    // Counted outside the peer's timing: the peer does nothing but fetch and parse.
+    await rawGetLogs<{ address: Hex }>(rpc, addresses, from, head, RAW_RANGE * 8, (got) => {
+      for (const l of got) {
+        const p =
+          l.address.toLowerCase() === positionManager.toLowerCase()
+            ? 'tokens'
+            : String(partitionOfAddress(l.address, PARTITIONS));
+        load.set(p, (load.get(p) ?? 0) + 1);
+      }
+    });
   }
   const split = splitPartitions(load, PROJECTORS);
-  console.log(
-    `logs per partition: ${[...load].map(([p, n]) => `${p} ${n}`).join(', ')}; projectors: ${split.map((g) => g.join(',')).join(' | ')}`,
-  );
+  if (PROJECTORS > 1)
+    console.log(
+      `logs per partition: ${[...load].map(([p, n]) => `${p} ${n}`).join(', ')}; projectors: ${split.map((g) => g.join(',')).join(' | ')}`,
+    );
   console.log(
     `devnet: blocks ${from}..${head}, ${pools.length} pools, ${logs} logs (${state.path.split('/').pop()})`,
   );
@@ -210,7 +173,7 @@ try {
     PROJECTOR_CONSUMER_NAME: name,
     PROJECTOR_ASSIGNMENT: 'static',
   });
-  const e2eServers = await ServerCpu.start(admin, [db.name]);
+  const e2eServers = await ServerCpu.start([db.name]);
   const start = performance.now();
   const ingest = spawnService('ingest/src/main.ts', {
     ...common,
@@ -296,7 +259,7 @@ try {
   const db2 = await createTestDatabase('bench_sync_catchup');
   dbs.push(db2);
   const pool2 = new pg.Pool({ connectionString: db2.url, max: 2 });
-  const catchServers = await ServerCpu.start(admin, [db2.name]);
+  const catchServers = await ServerCpu.start([db2.name]);
   const catchStart = performance.now();
   const catchUp = spawnService('projector/src/main.ts', projectorEnv(db2.url, 'catchup'));
   procs.push(catchUp);
@@ -320,7 +283,7 @@ try {
   );
 
   // 4. Rebuild on the end-to-end database, its projector still running.
-  const rebuildServers = await ServerCpu.start(admin, [db.name]);
+  const rebuildServers = await ServerCpu.start([db.name]);
   const rebuild = spawn(process.execPath, ['--import', 'tsx', 'projector/src/rebuild/main.ts', '--json'], {
     env: { ...process.env, ...common, DATABASE_URL: db.url },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -399,7 +362,6 @@ try {
   await nc.close();
   await devnet.stop();
   for (const d of dbs) await d.drop().catch(() => undefined);
-  await admin.end();
   const redis = new Redis(REDIS_URL, { lazyConnect: true, enableOfflineQueue: false });
   await redis.connect().catch(() => undefined);
   const keys = await redis.keys(`ts:${chainId}:*`).catch(() => [] as string[]);
