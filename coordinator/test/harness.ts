@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { REPO_ROOT, waitFor } from '@tickstream/deploy/local';
+import { serviceArgs } from '@tickstream/deploy/run';
 import { createLogger } from '@tickstream/shared';
 import type { Etcd3, Watcher } from 'etcd3';
 import { type ModuleHandle, registerModule } from '../src/client';
@@ -18,7 +19,7 @@ import {
 /** A JSON log line of a coordinator. */
 export type LogLine = Record<string, unknown> & { msg?: string };
 
-/** A coordinator process (`node --import tsx coordinator/src/main.ts`) with its parsed log lines. */
+/** A coordinator process (`coordinator/src/main.ts`, bundled: `serviceArgs`) with its parsed log lines. */
 export class CoordinatorProcess {
   readonly id: string;
   readonly lines: LogLine[] = [];
@@ -43,7 +44,7 @@ export class CoordinatorProcess {
   }
 
   #spawn() {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'coordinator/src/main.ts'], {
+    const child = spawn(process.execPath, serviceArgs('coordinator/src/main.ts'), {
       cwd: REPO_ROOT,
       env: this.#env,
       stdio: ['ignore', 'pipe', 'pipe'],

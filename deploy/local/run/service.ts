@@ -1,5 +1,8 @@
 import { join } from 'node:path';
-import { DATA_ROOT, REPO_ROOT, ServerProcess } from '../services/index';
+import { DATA_ROOT, ServerProcess } from '../services/index';
+import { serviceArgs } from './bundle';
+
+export { serviceArgs } from './bundle';
 
 /** A Tickstream service started by `npm start`: its entry file, its environment, its readiness. */
 export interface ServiceSpec {
@@ -11,8 +14,8 @@ export interface ServiceSpec {
 }
 
 /**
- * Runs one of our services as a child process (`node --import tsx <entry>`: one process, so signals
- * reach the service itself), output in `.data/run/<name>/server.log`.
+ * Runs one of our services as a child process (`node <bundle of entry>`, see `serviceArgs`: one
+ * process, so signals reach the service itself), output in `.data/run/<name>/server.log`.
  *
  * @example const api = await startService({ name: 'api', entry: 'api/src/main.ts', env });
  */
@@ -20,7 +23,7 @@ export async function startService(spec: ServiceSpec): Promise<ServerProcess> {
   const server = new ServerProcess({
     label: spec.name,
     bin: process.execPath,
-    args: ['--import', 'tsx', join(REPO_ROOT, spec.entry)],
+    args: serviceArgs(spec.entry),
     dir: join(DATA_ROOT, 'run', spec.name),
     env: { ...process.env, ...spec.env },
     isReady: spec.isReady ?? (async () => true),

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { serviceArgs } from '@tickstream/deploy/run';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -15,18 +16,19 @@ export interface ServiceProcess {
 }
 
 /**
- * Node options of every service process, before `--import tsx` (`TICKSTREAM_SERVICE_NODE_ARGS`,
+ * Node options of every service process, before its code (`TICKSTREAM_SERVICE_NODE_ARGS`,
  * space-separated, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile a bench's services: Node
  * refuses those in NODE_OPTIONS).
  */
 const nodeArgs = (process.env.TICKSTREAM_SERVICE_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
 
 /**
- * Runs a service entry point (`ingest/src/main.ts`, …) as its own Node process with `env`, in one
- * process (no tsx wrapper), so that `kill -9` hits the service itself.
+ * Runs a service entry point (`ingest/src/main.ts`, …) as its own Node process with `env` (its bundle,
+ * as `npm start` runs it: `serviceArgs`), in one process (no wrapper), so that `kill -9` hits the
+ * service itself.
  */
 export function spawnService(entry: string, env: Record<string, string>): ServiceProcess {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', entry], {
+  const child = spawn(process.execPath, [...nodeArgs, ...serviceArgs(entry)], {
     cwd: root,
     env: { ...process.env, LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
