@@ -1,5 +1,11 @@
 import { leastSignificantBit, mostSignificantBit } from './bit-math';
+import { MAX_UINT256 } from './constants';
 import { ensure } from './ensure';
+
+/** Per bit position b: 2^b, the bits at or right of b, and the bits at or left of b (no bigint made per call). */
+const BIT: readonly bigint[] = Array.from({ length: 256 }, (_, b) => 1n << BigInt(b));
+const AT_OR_RIGHT: readonly bigint[] = BIT.map((bit) => bit - 1n + bit);
+const AT_OR_LEFT: readonly bigint[] = BIT.map((bit) => MAX_UINT256 ^ (bit - 1n));
 
 /**
  * The tick bitmap: one bit per spaced tick (tick ÷ tickSpacing), 256 bits per word, keyed by the int16 word
@@ -36,7 +42,7 @@ export function flipTick(bitmap: TickBitmap, tick: number, tickSpacing: number):
   ensure(tick % tickSpacing === 0, 'TickBitmap: tick is not a multiple of the tick spacing');
   const compressed = tick / tickSpacing;
   const wordPos = compressed >> 8;
-  const word = (bitmap.get(wordPos) ?? 0n) ^ (1n << BigInt(compressed & 0xff));
+  const word = (bitmap.get(wordPos) ?? 0n) ^ BIT[compressed & 0xff]!;
   if (word === 0n) bitmap.delete(wordPos);
   else bitmap.set(wordPos, word);
   return wordPos;
@@ -60,9 +66,7 @@ export function nextInitializedTickWithinOneWord(
 
   if (lte) {
     const bitPos = compressed & 0xff;
-    const bit = 1n << BigInt(bitPos);
-    // all the bits at or right of bitPos
-    const masked = (bitmap.get(compressed >> 8) ?? 0n) & (bit - 1n + bit);
+    const masked = (bitmap.get(compressed >> 8) ?? 0n) & AT_OR_RIGHT[bitPos]!;
     const initialized = masked !== 0n;
     const next = initialized
       ? (compressed - (bitPos - mostSignificantBit(masked))) * tickSpacing
@@ -73,8 +77,7 @@ export function nextInitializedTickWithinOneWord(
   // start from the word of the next tick: the current tick's own state does not matter
   const start = compressed + 1;
   const bitPos = start & 0xff;
-  // all the bits at or left of bitPos
-  const masked = (bitmap.get(start >> 8) ?? 0n) & ~((1n << BigInt(bitPos)) - 1n);
+  const masked = (bitmap.get(start >> 8) ?? 0n) & AT_OR_LEFT[bitPos]!;
   const initialized = masked !== 0n;
   const next = initialized
     ? (start + (leastSignificantBit(masked) - bitPos)) * tickSpacing
