@@ -14,6 +14,7 @@ import {
   toEventSelector,
 } from 'viem';
 import { describe, expect, it } from 'vitest';
+import { argsJson } from '../apply/rows';
 import { decodeLog, KNOWN_TOPICS } from './decode';
 
 const A = '0x00000000000000000000000000000000000a11ce';
@@ -221,6 +222,11 @@ describe('decodeLog', () => {
     const entry = logOf(abi, name, args);
     expect(decodeLog(entry)?.type).toBe(type);
     expect(ours(entry)).toEqual(oracle(abi, entry));
+    // the events table's JSON: every argument, big integers as decimal strings
+    const json = Object.fromEntries(
+      Object.entries(ours(entry)).map(([k, v]) => [k, typeof v === 'bigint' ? v.toString() : v]),
+    );
+    expect(JSON.parse(argsJson(decodeLog(entry)!))).toEqual(json);
   });
 
   it('behavior: a random sweep of Swap and Mint values equals viem', () => {
