@@ -27,7 +27,8 @@ export function mulDivRoundingUp(a: bigint, b: bigint, denominator: bigint): big
   const product = a * b;
   const result = product / denominator;
   ensure(result <= MAX_UINT256, 'FullMath: result overflows uint256');
-  if (product % denominator === 0n) return result;
+  // exact when the quotient multiplies back to the product: a multiplication costs less than `%`
+  if (result * denominator === product) return result;
   ensure(result < MAX_UINT256, 'FullMath: rounded result overflows uint256');
   return result + 1n;
 }

@@ -126,7 +126,27 @@ export function getAmount1Delta(
 ): bigint {
   const difference =
     sqrtRatioAX96 < sqrtRatioBX96 ? sqrtRatioBX96 - sqrtRatioAX96 : sqrtRatioAX96 - sqrtRatioBX96;
-  return roundUp ? mulDivRoundingUp(liquidity, difference, Q96) : mulDiv(liquidity, difference, Q96);
+  return roundUp ? mulDivQ96RoundingUp(liquidity, difference) : mulDivQ96(liquidity, difference);
+}
+
+/** mulDiv(a, b, Q96) for a, b ≥ 0 by a shift (the same floor, no division). */
+function mulDivQ96(a: bigint, b: bigint): bigint {
+  const product = a * b;
+  if (product < 0n) return mulDiv(a, b, Q96); // outside uint256: `/` truncates where `>>` floors
+  const result = product >> 96n;
+  ensure(result <= MAX_UINT256, 'FullMath: result overflows uint256');
+  return result;
+}
+
+/** mulDivRoundingUp(a, b, Q96) for a, b ≥ 0 by shifts. */
+function mulDivQ96RoundingUp(a: bigint, b: bigint): bigint {
+  const product = a * b;
+  if (product < 0n) return mulDivRoundingUp(a, b, Q96);
+  const result = product >> 96n;
+  ensure(result <= MAX_UINT256, 'FullMath: result overflows uint256');
+  if (result << 96n === product) return result;
+  ensure(result < MAX_UINT256, 'FullMath: rounded result overflows uint256');
+  return result + 1n;
 }
 
 /**

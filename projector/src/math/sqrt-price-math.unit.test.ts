@@ -8,7 +8,7 @@ import {
   getNextSqrtPriceFromInput,
   getNextSqrtPriceFromOutput,
 } from './sqrt-price-math';
-import { ceilDiv, E18, encodePriceSqrt, Q96 } from './test-reference';
+import { amount1Between, ceilDiv, E18, encodePriceSqrt, prng, Q96 } from './test-reference';
 
 const price1 = encodePriceSqrt(1n, 1n);
 
@@ -131,6 +131,23 @@ describe('getAmount0Delta / getAmount1Delta', () => {
 
   it('error: a zero price', () => {
     expect(() => getAmount0Delta(0n, Q96, E18, true)).toThrow(/price is zero/);
+  });
+
+  it('behavior: a seeded sweep of token1 amounts equals L × |ΔP| ÷ 2^96 floored and ceiled', () => {
+    const seed = 20240611;
+    const next = prng(seed);
+    const bits = (n: number) => {
+      let v = 0n;
+      for (let i = 0; i < n; i += 16) v = (v << 16n) | BigInt(Math.floor(next() * 65536));
+      return v >> BigInt(Math.floor(next() * n));
+    };
+    for (let i = 0; i < 500; i++) {
+      const [a, b, liquidity] = [bits(160) + 1n, bits(160) + 1n, bits(128)];
+      const [lo, hi] = a < b ? [a, b] : [b, a];
+      const label = `seed ${seed}, case ${i}`;
+      expect(getAmount1Delta(a, b, liquidity, false), label).toBe(amount1Between(lo, hi, liquidity, false));
+      expect(getAmount1Delta(a, b, liquidity, true), label).toBe(amount1Between(lo, hi, liquidity, true));
+    }
   });
 });
 
