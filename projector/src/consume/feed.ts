@@ -1,12 +1,7 @@
-import {
-  AckPolicy,
-  DeliverPolicy,
-  type JetStreamClient,
-  type JetStreamManager,
-  type JsMsg,
-} from '@nats-io/jetstream';
-import { decodeEntry, type Logger } from '@tickstream/shared';
+import { AckPolicy, DeliverPolicy, type JetStreamManager } from '@nats-io/jetstream';
+import { decodeEntry, type Logger, TickstreamError } from '@tickstream/shared';
 import { BlockAssembler, type Unit } from './blocks';
+import { inboxToken, type LedgerLink } from './link';
 
 export interface FeedTarget {
   readonly stream: string;
@@ -21,10 +16,10 @@ export interface FeedOptions {
   /** Most entries to gather before handing a batch over during catch-up. */
   readonly maxBatchEntries: number;
   /**
-   * Near the head (at most `cutWithinEntries` entries of the partition left in the stream), a batch
-   * also ends at the first block of each window of `snapshotEvery` blocks, so that the snapshots written
-   * at batch ends land on those blocks (and a rewind replays little). Far behind, batches stay large.
-   * A function is asked again at each block (the caller's estimate of "near" can change).
+   * Near the head (at most `nearHeadBlocks` blocks' worth of the partition's entries left in the stream,
+   * at the entries per block the feed has seen so far), a batch also ends at the first block of each
+   * window of `snapshotEvery` blocks, so that the snapshots written at batch ends land on those blocks
+   * (and a rewind replays little). Far behind, batches stay large. Absent: near only at the end.
    */
   readonly snapshotEvery?: number;
   /**
@@ -32,9 +27,14 @@ export interface FeedOptions {
    * where snapshots are rarer (default `snapshotEvery`).
    */
   readonly deepSnapshotEvery?: number;
-  readonly cutWithinEntries?: number | (() => number);
+  readonly nearHeadBlocks?: number;
   /** The checkpoint's block (where the first window starts). */
   readonly afterBlock?: number | null;
+  /**
+   * With nothing more in the stream after a block of ingest's backfill, how long the batch waits for
+   * more before it is handed over (`batchState`: 'hold'). 0 or absent: no wait.
+   */
+  readonly holdMs?: number;
 }
 
 /**
@@ -54,56 +54,14 @@ export function cutsBatch(
   return prev !== null && pending <= within && Math.floor(block / every) > Math.floor(prev / every);
 }
 
-/** Where a JetStream message sits: its stream sequence and the consumer's entries still pending after it. */
-export interface Delivery {
-  readonly seq: number;
-  readonly pending: number;
-}
-
-/**
- * Pure: the stream sequence and pending count of a message from its ack subject, as the client's
- * `m.info` reads them (`$JS.ACK.<stream>.<consumer>.<count>.<sseq>.<dseq>.<ts>.<pending>`, or with
- * `<domain>.<account hash>` after `ACK` and a random token at the end), read digit by digit: no eleven
- * strings per message. Falls back to `info` for anything else.
- *
- * @example
- * deliveryOf('$JS.ACK.S.C.1.42.42.1700000000000000000.7', () => m.info) // { seq: 42, pending: 7 }
- */
-export function deliveryOf(reply: string, info: () => { streamSequence: number; pending: number }): Delivery {
-  const fallback = (): Delivery => {
-    const di = info();
-    return { seq: di.streamSequence, pending: di.pending };
-  };
-  if (!reply.startsWith('$JS.ACK.')) return fallback();
-  let tokens = 1;
-  for (let i = 0; i < reply.length; i++) if (reply.charCodeAt(i) === 46 /* . */) tokens++;
-  if (tokens !== 9 && tokens !== 11 && tokens !== 12) return fallback();
-  // the old form has no domain and account hash: its tokens sit two places earlier
-  const seqToken = tokens === 9 ? 5 : 7;
-  const pendingToken = seqToken + 3;
-  let token = 0;
-  let seq = 0;
-  let pending = 0;
-  for (let i = 0; i < reply.length; i++) {
-    const c = reply.charCodeAt(i);
-    if (c === 46) {
-      token++;
-      continue;
-    }
-    if (token !== seqToken && token !== pendingToken) continue;
-    if (c < 48 || c > 57) return fallback(); // not a decimal number
-    if (token === seqToken) seq = seq * 10 + (c - 48);
-    else pending = pending * 10 + (c - 48);
-  }
-  return { seq, pending };
-}
-
 /** What the feed knows about a batch it hands over. */
 export interface BatchInfo {
   /** Entries received since the previous batch (including skipped redeliveries and a trailing partial block). */
   readonly entries: number;
   /** Entries of this partition still in the stream after the batch (the consumer's lag). */
   readonly pending: number;
+  /** The batch ended near the head (see `FeedOptions.nearHeadBlocks`): its commit may snapshot. */
+  readonly near: boolean;
 }
 
 function consumerConfig(t: FeedTarget, afterSeq: number) {
@@ -170,17 +128,53 @@ export async function resetConsumer(
 }
 
 /**
- * Feeds whole units (sealed blocks, rollbacks) of one partition to `handle`, in batches: during
- * catch-up up to `maxBatchEntries` entries at once, at the head every block as soon as its seal
- * arrives (the consumer has nothing pending). `handle` commits; only then is the batch acked
- * (cumulatively, up to the last unit's seal), so a crash between the two redelivers entries that
- * the checkpoint then skips.
+ * Pure: what a batch does after a delivery. `now`: it is handed over (full, cut at a snapshot window,
+ * or nothing more in the stream after a block at the head or a rollback). `hold`: nothing more in the
+ * stream, but its last block came from ingest's backfill (final; more follow within moments while
+ * ingest backfills), so it waits up to the hold time for more: fewer, larger commits. `wait`: more is
+ * on its way (or no whole unit yet).
  *
  * @example
- * await runFeed(js, target, { afterSeq, maxBatchEntries: 5000 }, log, async (units, info) => commit(units), signal);
+ * batchState({ units: 3, entries: 40, pending: 0, max: 5000, cut: false, lastDeep: false }) === 'now'
+ * batchState({ units: 3, entries: 40, pending: 0, max: 5000, cut: false, lastDeep: true }) === 'hold'
+ */
+export function batchState(b: {
+  units: number;
+  entries: number;
+  pending: number;
+  max: number;
+  cut: boolean;
+  lastDeep: boolean;
+}): 'now' | 'hold' | 'wait' {
+  if (b.units === 0) return 'wait';
+  if (b.entries >= b.max || b.cut) return 'now';
+  if (b.pending > 0) return 'wait';
+  return b.lastDeep ? 'hold' : 'now';
+}
+
+/** How long a pull request waits for entries before the server ends it (408) and another is sent. */
+const PULL_EXPIRES_MS = 5_000;
+/** Without a delivery or status for this long while a pull request is open, the link is dead. */
+const SILENCE_MS = PULL_EXPIRES_MS + 30_000;
+
+/**
+ * Feeds whole units (sealed blocks, rollbacks) of one partition to `handle`, in batches, from the
+ * partition's durable pull consumer read over `link` (`link.ts`: frames parsed off the socket). Pull
+ * requests ask for `maxBatchEntries` entries at a time; the next goes out when one ends (all delivered,
+ * or expired after PULL_EXPIRES_MS), while fewer than `maxBatchEntries` entries wait, so at most about
+ * twice that is in memory. Deliveries are decoded and assembled into units as they arrive, also while
+ * `handle` commits the previous batch. A batch is handed over as `batchState` says: during catch-up up
+ * to `maxBatchEntries` entries at once, at the head every block as soon as its seal arrives, blocks of
+ * ingest's backfill after at most `holdMs` more. `handle` commits; only then is the batch acked
+ * (cumulatively, up to the last unit's seal), so a crash between the two redelivers entries that the
+ * checkpoint then skips. Throws LEDGER_ERROR when the link fails, the consumer goes away (409) or the
+ * server falls silent; returns when `signal` aborts.
+ *
+ * @example
+ * await runFeed(link, target, { afterSeq, maxBatchEntries: 5000 }, log, async (units, info) => commit(units), signal);
  */
 export async function runFeed(
-  js: JetStreamClient,
+  link: LedgerLink,
   t: FeedTarget,
   opts: FeedOptions,
   log: Logger,
@@ -188,54 +182,149 @@ export async function runFeed(
   signal: AbortSignal,
 ): Promise<void> {
   if (signal.aborted) return;
-  const consumer = await js.consumers.get(t.stream, t.durable);
-  const messages = await consumer.consume({ max_messages: Math.min(opts.maxBatchEntries, 1_000) });
-  const stop = () => void messages.close();
-  signal.addEventListener('abort', stop, { once: true });
-  // Aborted while the consumer was being fetched: the listener came too late to hear it.
-  if (signal.aborted) stop();
+  const max = opts.maxBatchEntries;
+  const holdMs = opts.holdMs ?? 0;
+  const nearHeadBlocks = opts.nearHeadBlocks ?? 0;
+  let seenEntries = 0;
+  let seenBlocks = 0;
+  /** Entries left in the stream under which the partition is near the head. */
+  const within = () =>
+    Math.ceil(nearHeadBlocks * (seenBlocks === 0 ? 1 : Math.max(1, seenEntries / seenBlocks)));
   const asm = new BlockAssembler(opts.afterSeq);
+  const inbox = `_INBOX.${inboxToken()}`;
+  const next = `$JS.API.CONSUMER.MSG.NEXT.${t.stream}.${t.durable}`;
+  const request = JSON.stringify({ batch: max, expires: PULL_EXPIRES_MS * 1_000_000 });
+
+  /** Batches handed over and not yet taken by the loop below (while it commits an earlier one). */
+  const ready: { units: Unit[]; info: BatchInfo; ackTo: string | null }[] = [];
+  let queued = 0; // entries in `ready`
   let batch: Unit[] = [];
   let entries = 0;
-  let lastUnitMsg: JsMsg | null = null;
+  let pending = 0;
+  let ackTo: string | null = null; // reply subject of the batch's last unit
   let prevBlock = opts.afterBlock ?? null;
-  try {
-    const near = opts.cutWithinEntries ?? 0;
-    const within = typeof near === 'number' ? () => near : near;
-    for await (const m of messages) {
-      // the client's message object has the ack subject; its `JsMsg` type does not say so
-      const reply = (m as unknown as { reply?: string }).reply ?? '';
-      const { seq, pending } = deliveryOf(reply, () => m.info);
-      const units = asm.push(seq, decodeEntry(m.data));
-      entries++;
-      let cut = false;
-      if (units.length > 0) {
+  let lastDeep = false; // the batch's last unit is a block of ingest's backfill
+  let holding: NodeJS.Timeout | null = null;
+  let credit = 0; // entries the open pull request may still deliver (0: none open)
+  let heard = performance.now();
+  let failure: Error | null = null;
+  let wake: (() => void) | null = null;
+  const notify = () => {
+    const w = wake;
+    wake = null;
+    w?.();
+  };
+  const fail = (err: Error) => {
+    failure ??= err;
+    notify();
+  };
+  const pull = () => {
+    if (credit > 0 || queued >= max || failure !== null || signal.aborted) return;
+    credit = max;
+    heard = performance.now();
+    link.publish(next, request, inbox);
+  };
+  const release = () => {
+    if (holding !== null) clearTimeout(holding);
+    holding = null;
+    ready.push({ units: batch, info: { entries, pending, near: pending <= within() }, ackTo });
+    queued += entries;
+    batch = [];
+    entries = 0;
+    ackTo = null;
+    notify();
+  };
+
+  link.onError = fail;
+  link.subscribe(
+    inbox,
+    (seq, _dseq, left, data) => {
+      heard = performance.now();
+      credit--;
+      if (failure !== null) return;
+      try {
+        const units = asm.push(seq, decodeEntry(data));
+        entries++;
+        seenEntries++;
+        pending = left;
+        let cut = false;
         for (const u of units) {
           batch.push(u);
           const n = u.kind === 'block' ? u.seal.blockNumber : u.entry.toBlock;
+          lastDeep = u.kind === 'block' && u.seal.parentHash === null;
+          if (u.kind === 'block') seenBlocks++;
           if (opts.snapshotEvery !== undefined && u.kind === 'block') {
-            const every =
-              u.seal.parentHash === null
-                ? (opts.deepSnapshotEvery ?? opts.snapshotEvery)
-                : opts.snapshotEvery;
-            cut ||= cutsBatch(prevBlock, n, every, pending, within());
+            const every = lastDeep ? (opts.deepSnapshotEvery ?? opts.snapshotEvery) : opts.snapshotEvery;
+            cut ||= cutsBatch(prevBlock, n, every, left, within());
           }
           prevBlock = n;
         }
-        lastUnitMsg = m;
+        if (units.length > 0) ackTo = link.reply();
+        const state = batchState({ units: batch.length, entries, pending: left, max, cut, lastDeep });
+        if (state === 'now' || (state === 'hold' && holdMs <= 0)) release();
+        else if (state === 'hold' && holding === null) holding = setTimeout(release, holdMs);
+        else if (state === 'wait' && left > 0 && holding !== null) {
+          // more arrived after all: the batch fills up (or ends) on its own
+          clearTimeout(holding);
+          holding = null;
+        }
+      } catch (err) {
+        fail(err as Error);
+        return;
       }
-      if (batch.length > 0 && (pending === 0 || entries >= opts.maxBatchEntries || cut)) {
-        await handle(batch, { entries, pending });
-        lastUnitMsg?.ack();
-        batch = [];
-        entries = 0;
-        lastUnitMsg = null;
+      if (credit === 0) pull();
+    },
+    (code, description) => {
+      heard = performance.now();
+      if (code === 408 || code === 404) {
+        credit = 0; // the request ended with less than asked
+        pull();
+      } else if (code !== 100) {
+        fail(
+          new TickstreamError('LEDGER_ERROR', `consumer ${t.durable}: ${code} ${description}`, {
+            retryable: true,
+          }),
+        );
       }
+    },
+  );
+  const watchdog = setInterval(() => {
+    if (credit > 0 && performance.now() - heard > SILENCE_MS) {
+      fail(
+        new TickstreamError(
+          'LEDGER_ERROR',
+          `consumer ${t.durable}: no answer to a pull for ${SILENCE_MS} ms`,
+          {
+            retryable: true,
+          },
+        ),
+      );
+    }
+  }, PULL_EXPIRES_MS);
+  watchdog.unref();
+  const stop = () => notify();
+  signal.addEventListener('abort', stop, { once: true });
+  try {
+    pull();
+    for (;;) {
+      if (ready.length === 0 && failure === null && !signal.aborted) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        continue;
+      }
+      if (failure !== null) throw failure;
       if (signal.aborted) break;
+      const taken = ready.shift()!;
+      queued -= taken.info.entries;
+      pull(); // full queues stopped the pulls
+      await handle(taken.units, taken.info);
+      if (taken.ackTo !== null) link.publish(taken.ackTo, '');
     }
   } finally {
     signal.removeEventListener('abort', stop);
-    await messages.close().catch(() => undefined);
+    clearInterval(watchdog);
+    if (holding !== null) clearTimeout(holding);
     log.debug({ subject: t.subject, lastSeq: asm.lastSeq }, 'feed stopped');
   }
 }

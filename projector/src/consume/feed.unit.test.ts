@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cutsBatch, deliveryOf } from './feed';
+import { batchState, cutsBatch } from './feed';
 
 describe('cutsBatch', () => {
   it('default: near the head, the first block of a new window ends the batch', () => {
@@ -14,33 +14,22 @@ describe('cutsBatch', () => {
   });
 });
 
-describe('deliveryOf', () => {
-  const never = () => {
-    throw new Error('fell back');
-  };
+describe('batchState', () => {
+  const b = { units: 2, entries: 30, pending: 5, max: 100, cut: false, lastDeep: false };
 
-  it('default: the old ack subject (no domain): stream sequence and pending', () => {
-    expect(deliveryOf('$JS.ACK.LEDGER_31337.proj-0.1.4812.77.1795318880014000000.12345', never)).toEqual({
-      seq: 4812,
-      pending: 12345,
-    });
+  it('default: more on its way waits; nothing more after a block at the head hands over now', () => {
+    expect(batchState(b)).toBe('wait');
+    expect(batchState({ ...b, pending: 0 })).toBe('now');
   });
 
-  it('default: the new ack subject (domain, account hash, random token)', () => {
-    expect(
-      deliveryOf('$JS.ACK._.ACCHASH.LEDGER.proj-0.2.90071992547.3.1795318880014000000.0.abc123', never),
-    ).toEqual({ seq: 90071992547, pending: 0 });
-    expect(deliveryOf('$JS.ACK.hub.ACCHASH.LEDGER.proj-0.1.5.5.1795318880014000000.9', never)).toEqual({
-      seq: 5,
-      pending: 9,
-    });
+  it('behavior: nothing more after a backfilled block holds; full or cut hands over now, even when deep', () => {
+    expect(batchState({ ...b, pending: 0, lastDeep: true })).toBe('hold');
+    expect(batchState({ ...b, pending: 0, lastDeep: true, entries: 100 })).toBe('now');
+    expect(batchState({ ...b, pending: 3, lastDeep: true, cut: true })).toBe('now');
+    expect(batchState({ ...b, pending: 3, entries: 100 })).toBe('now');
   });
 
-  it('behavior: any other subject falls back to the client (which throws for a non-JetStream one)', () => {
-    const info = () => ({ streamSequence: 1, pending: 2 });
-    expect(deliveryOf('_INBOX.abc', info)).toEqual({ seq: 1, pending: 2 });
-    expect(deliveryOf('$JS.ACK.a.b.c.d.e', info)).toEqual({ seq: 1, pending: 2 });
-    expect(deliveryOf('$JS.ACK.a.b.c.d.e.f.g.h.i.j.k.l.m', info)).toEqual({ seq: 1, pending: 2 });
-    expect(deliveryOf('$JS.ACK.S.C.1.4x.1.17.0', info)).toEqual({ seq: 1, pending: 2 });
+  it('edge: no whole unit yet waits, whatever else holds', () => {
+    expect(batchState({ ...b, units: 0, pending: 0, entries: 100, cut: true })).toBe('wait');
   });
 });

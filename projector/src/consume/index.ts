@@ -1,4 +1,5 @@
 export * from './blocks';
 export * from './feed';
 export * from './head';
+export * from './link';
 export * from './marks';

@@ -35,7 +35,7 @@
 export * from './bundle';
 export * from './copy';
 export * from './fold';
-export * from './link';
+
 export * from './parallel';
 export * from './progress';
 export * from './projections';

@@ -4,10 +4,10 @@ import { Worker } from 'node:worker_threads';
 import { type ErrorCode, type Partition, TickstreamError } from '@tickstream/shared';
 import type { Pool } from 'pg';
 import type { BatchChanges, PoolRow } from '../apply';
+import type { LinkTarget } from '../consume/link';
 import type { Hex } from '../fold';
 import { takeBundle, WORKER_BOOT, WORKER_URL } from './bundle';
 import type { FoldPosition } from './fold';
-import type { LinkTarget } from './link';
 import {
   type FoldState,
   type FoldWorkerInit,

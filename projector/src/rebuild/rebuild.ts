@@ -4,9 +4,9 @@ import { decodeEntry, entryBlock, type Logger, partitionSubject, streamName } fr
 import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
 import type { ProjectorConfig } from '../config';
+import type { LinkTarget } from '../consume/link';
 import { migrateProjections, readCheckpointStates } from '../store';
 import { bundleWorker } from './bundle';
-import type { LinkTarget } from './link';
 import { type FoldWorker, FoldWorkers } from './parallel';
 import { ProgressReporter, type RebuildProgress } from './progress';
 import { type Projection, type ProjectionName, projectionOf } from './projections';

@@ -3,9 +3,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { type Partition, TickstreamError } from '@tickstream/shared';
 import pg from 'pg';
 import { accumulate, type BatchChanges, createBatch } from '../apply';
+import { inboxToken, type LedgerLink, type LinkTarget, openLedgerLink } from '../consume/link';
 import { copyWait } from './copy';
 import { type FoldPosition, PartitionFold } from './fold';
-import { inboxToken, type LedgerLink, type LinkTarget, openLedgerLink } from './link';
 import { RowWriter } from './writer';
 
 /**

@@ -4,7 +4,7 @@ import { partitionSubject, streamName } from '@tickstream/shared';
 import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
 import type { ProjectorConfig } from '../config';
-import type { FeedTarget } from '../consume';
+import type { FeedTarget, LedgerLink } from '../consume';
 import type { SnapshotCache } from '../store/snapshot-cache';
 
 /** The clients the projector works with; the first argument of every stage that does I/O. */
@@ -12,7 +12,13 @@ export interface ProjectorDeps {
   readonly pg: Pool;
   /** Undefined: no Redis publishing (Postgres only). */
   readonly redis: Redis | undefined;
+  /** The rewind's ledger reads (`rewind/replay.ts`). */
   readonly js: JetStreamClient;
+  /**
+   * Opens the connection a partition's feed reads its consumer on (`consume/link.ts`); default: a link
+   * to NATS_URL.
+   */
+  readonly openLink?: () => Promise<LedgerLink>;
   readonly jsm: JetStreamManager;
   readonly log: Logger;
   readonly cfg: ProjectorConfig;

@@ -18,7 +18,9 @@ import {
   type BatchInfo,
   confirmedThrough,
   LedgerHead,
+  type LedgerLink,
   marksAfter,
+  openLedgerLink,
   type ReorgMarks,
   type Rollback,
   resetConsumer,
@@ -107,9 +109,6 @@ export class PartitionRunner {
   readonly #progress: Progress;
   /** Blocks from the stream's end within which the partition counts as near the head. */
   readonly #nearHeadBlocks: number;
-  /** Entries and blocks this runner has handled: their ratio estimates the entries per block. */
-  #seenEntries = 0;
-  #seenBlocks = 0;
   /** The ledger's head for this partition: rows FINALITY_DEPTH below it are written confirmed. */
   readonly #head: LedgerHead;
 
@@ -208,29 +207,29 @@ export class PartitionRunner {
           );
           const feed = new AbortController();
           this.#feed = feed;
+          const link = await (deps.openLink ?? (() => openFeedLink(cfg.NATS_URL)))();
           await runFeed(
-            deps.js,
+            link,
             target,
             {
               afterSeq,
               maxBatchEntries: cfg.PROJECTOR_BATCH_ENTRIES,
+              holdMs: cfg.PROJECTOR_BACKFILL_HOLD_MS,
               snapshotEvery: cfg.SNAPSHOT_EVERY_BLOCKS,
               deepSnapshotEvery: Math.max(cfg.SNAPSHOT_EVERY_BLOCKS, cfg.FINALITY_DEPTH),
-              cutWithinEntries: () => this.#nearHead(),
+              nearHeadBlocks: this.#nearHeadBlocks,
               afterBlock: run.checkpointBlock,
             },
             log,
             async (units: Unit[], info: BatchInfo) => {
               this.pending = info.pending;
-              const batch = await this.#handle(run, units);
-              this.#seenEntries += info.entries;
-              this.#seenBlocks += batch.blocks;
+              const batch = await this.#handle(run, units, info.near);
               this.#progress.record(info.entries, batch.blocks, info.pending, batch.block?.number);
               this.onBatch?.(this, info);
               attempts = 0;
             },
             feed.signal,
-          );
+          ).finally(() => link.close());
           this.#feed = null;
           if (feed.signal.aborted) continue; // parked, or stopping
           throw new TickstreamError('LEDGER_ERROR', 'the consumer stopped delivering', { retryable: true });
@@ -312,7 +311,7 @@ export class PartitionRunner {
   }
 
   /** Folds and commits one batch of units: blocks in transactions, rollbacks between them. */
-  async #handle(run: Run, units: Unit[]): Promise<BatchChanges> {
+  async #handle(run: Run, units: Unit[], near: boolean): Promise<BatchChanges> {
     const chainId = this.deps.cfg.CHAIN_ID;
     let batch = createBatch(chainId, this.partition);
     let last = batch;
@@ -330,7 +329,7 @@ export class PartitionRunner {
         continue;
       }
       if (batch.blocks > 0) {
-        await this.#commit(run, batch, deep);
+        await this.#commit(run, batch, deep, near);
         last = batch;
       }
       deep = null;
@@ -340,7 +339,7 @@ export class PartitionRunner {
       else await this.#rewind(run, rollback.entry, rollback.seq);
     }
     if (batch.blocks > 0) {
-      await this.#commit(run, batch, deep);
+      await this.#commit(run, batch, deep, near);
       last = batch;
     }
     return last;
@@ -399,27 +398,22 @@ export class PartitionRunner {
     );
   }
 
-  /** Entries left in the stream under which the partition is near the head (snapshots, batch cuts). */
-  #nearHead(): number {
-    const perBlock = this.#seenBlocks === 0 ? 1 : Math.max(1, this.#seenEntries / this.#seenBlocks);
-    return Math.ceil(this.#nearHeadBlocks * perBlock);
-  }
-
   /**
    * Writes one batch, with a snapshot when it crosses a multiple of SNAPSHOT_EVERY_BLOCKS near the head
-   * (far behind, a snapshot would be pruned before any reorg could need it: only its cost would stay).
+   * (`near`: the feed's judgement when it handed the batch over; far behind, a snapshot would be pruned
+   * before any reorg could need it: only its cost would stay).
    * Blocks of ingest's backfill (`deep`: the batch's last such block; their seals carry no parent hash)
    * are final when appended: their rows are written confirmed, and while the batch ends in one, a
    * snapshot is taken only every FINALITY_DEPTH blocks (only a reorg right after ingest went from
    * backfill to following can rewind into them).
    */
-  async #commit(run: Run, batch: BatchChanges, deep: number | null): Promise<void> {
+  async #commit(run: Run, batch: BatchChanges, deep: number | null, near: boolean): Promise<void> {
     const { deps } = this;
     const { FINALITY_DEPTH: depth, SNAPSHOT_EVERY_BLOCKS: every } = deps.cfg;
     const block = batch.block!;
     const snapshotEvery = deep === block.number ? Math.max(every, depth) : every;
     const snapshot: SnapshotWrite | undefined =
-      this.pending <= this.#nearHead() && crossesSnapshot(run.checkpointBlock, block.number, snapshotEvery)
+      near && crossesSnapshot(run.checkpointBlock, block.number, snapshotEvery)
         ? {
             blockNumber: block.number,
             blockHash: block.hash,
@@ -464,4 +458,9 @@ export class PartitionRunner {
  */
 export function runPartition(deps: ProjectorDeps, partition: Partition, signal: AbortSignal): Promise<void> {
   return new PartitionRunner(deps, partition).run(signal);
+}
+
+/** The default connection of a partition's feed: a link of its own to NATS_URL. */
+function openFeedLink(url: string): Promise<LedgerLink> {
+  return openLedgerLink({ url, name: 'tickstream-projector-feed' });
 }

@@ -1,6 +1,6 @@
 import { createLogger, loadConfig } from '@tickstream/shared';
 import { describe, expect, it } from 'vitest';
-import { runFeed } from '../consume';
+import { type LedgerLink, runFeed } from '../consume';
 import type { ProjectorDeps } from './deps';
 import { PartitionRunner } from './partition';
 import { RunnerSet } from './runners';
@@ -14,27 +14,19 @@ function latch(): { promise: Promise<void>; open: () => void } {
   return { promise, open };
 }
 
-/** A message iterator that yields nothing until it is closed (a partition at the head). */
-function idleMessages() {
-  let close!: () => void;
-  const closed = new Promise<void>((r) => {
-    close = r;
-  });
+/** A ledger link whose consumer never delivers (a partition at the head). */
+function idleLink(): LedgerLink {
   return {
-    closed: false,
-    close() {
-      this.closed = true;
-      close();
-      return Promise.resolve();
-    },
-    [Symbol.asyncIterator]() {
-      return {
-        next: async (): Promise<IteratorResult<never>> => {
-          await closed;
-          return { done: true, value: undefined };
-        },
-      };
-    },
+    subscribe: () => undefined,
+    reply: () => '',
+    publish: () => undefined,
+    flush: async () => undefined,
+    request: async () => expect.unreachable('no API request') as never,
+    onBatch: null,
+    onError: null,
+    pause: () => undefined,
+    resume: () => undefined,
+    close: async () => undefined,
   };
 }
 
@@ -66,15 +58,10 @@ function fakeDeps(pgGate: Promise<void>, events: string[]): ProjectorDeps {
         add: async () => ({}),
       },
     },
-    js: {
-      consumers: {
-        get: async () => ({
-          consume: async () => {
-            events.push('feed');
-            return idleMessages();
-          },
-        }),
-      },
+    js: {},
+    openLink: async () => {
+      events.push('feed');
+      return idleLink();
     },
     log: createLogger('stop-test', 'silent'),
     cfg: loadConfig('projector', { CONTROL_PLANE: 'none' }),
@@ -139,24 +126,29 @@ describe('stopping a runner', () => {
     await expect(runner.run(new AbortController().signal)).resolves.toBeUndefined();
   });
 
-  it('behavior: a feed aborted while its consumer is being fetched ends (the listener came too late)', async () => {
+  it('behavior: a feed aborted before it starts ends at once, and one aborted while it waits ends too', async () => {
     const stop = new AbortController();
-    const js = {
-      consumers: {
-        get: async () => {
-          stop.abort(); // the runner stops right now
-          return { consume: async () => idleMessages() };
-        },
-      },
-    };
+    stop.abort();
     await runFeed(
-      js as never,
+      idleLink(),
       { stream: 's', subject: 's.1', durable: 'd' },
       { afterSeq: 0, maxBatchEntries: 10 },
       createLogger('stop-test', 'silent'),
       async () => expect.unreachable('no batch'),
       stop.signal,
     );
+    const later = new AbortController();
+    const running = runFeed(
+      idleLink(),
+      { stream: 's', subject: 's.1', durable: 'd' },
+      { afterSeq: 0, maxBatchEntries: 10 },
+      createLogger('stop-test', 'silent'),
+      async () => expect.unreachable('no batch'),
+      later.signal,
+    );
+    await new Promise((r) => setImmediate(r));
+    later.abort();
+    await running;
   });
 
   it('behavior: parking a runner that already stopped resolves at once', async () => {

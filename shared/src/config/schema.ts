@@ -126,6 +126,7 @@ export const settingsSchema = z.object({
     .default('all'),
   PROJECTOR_ASSIGNMENT: z.enum(['auto', 'static', 'etcd']).default('auto'),
   PROJECTOR_BATCH_ENTRIES: int(1, 100_000).default(5_000),
+  PROJECTOR_BACKFILL_HOLD_MS: int(0, 10_000).default(250),
   PROJECTOR_CONSUMER_NAME: z
     .string()
     .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _ only')

@@ -116,6 +116,47 @@ describe('RawLink', () => {
     await link.close();
   });
 
+  it('default: the 11-token reply form, reply() inside the handler, status messages, publish', async () => {
+    fake = new FakeNats(() => '{}');
+    const port = await fake.listen();
+    const link = await openLedgerLink({ url: `nats://127.0.0.1:${port}`, name: 't' });
+    const got: [number, number, string][] = [];
+    const statuses: [number, string][] = [];
+    link.subscribe(
+      '_INBOX.c.0',
+      (sseq, _dseq, pending) => got.push([sseq, pending, link.reply()]),
+      (code, text) => statuses.push([code, text]),
+    );
+    await link.flush();
+    const sid = fake.subs.get('_INBOX.c.0');
+    const status = (line: string) => {
+      const head = `NATS/1.0 ${line}\r\nNats-Pending-Messages: 7\r\n\r\n`;
+      return `HMSG _INBOX.c.0 ${sid} ${head.length} ${head.length}\r\n${head}\r\n`;
+    };
+    fake.send(
+      fake.delivery('_INBOX.c.0', '$JS.ACK.dom.acc.S.c1.1.42.7.1700000000000000000.5', 'x') +
+        status('408 Request Timeout') +
+        status('100 Idle Heartbeat') +
+        status('409 Consumer Deleted'),
+    );
+    await expect.poll(() => statuses.length).toBe(3);
+    expect(got).toEqual([[42, 5, '$JS.ACK.dom.acc.S.c1.1.42.7.1700000000000000000.5']]);
+    expect(link.reply()).toBe(''); // only valid inside the handler
+    expect(statuses).toEqual([
+      [408, 'Request Timeout'],
+      [100, 'Idle Heartbeat'],
+      [409, 'Consumer Deleted'],
+    ]);
+    link.publish('$JS.API.CONSUMER.MSG.NEXT.S.c1', '{"batch":5}', '_INBOX.c.0');
+    link.publish('$JS.ACK.S.c1.1.42.7.1700000000000000000.5', '');
+    await expect
+      .poll(() => fake!.received)
+      .toContain(
+        'PUB $JS.API.CONSUMER.MSG.NEXT.S.c1 _INBOX.c.0 11\r\n{"batch":5}\r\nPUB $JS.ACK.S.c1.1.42.7.1700000000000000000.5 0\r\n\r\n',
+      );
+    await link.close();
+  });
+
   it('behavior: answers flow control (held while paused) and a stalled heartbeat; PING gets PONG', async () => {
     fake = new FakeNats(() => '{}');
     const port = await fake.listen();

@@ -2,19 +2,21 @@ import { type Socket, connect as tcpConnect } from 'node:net';
 import { TickstreamError } from '@tickstream/shared';
 
 /*
- * A fold worker's NATS connection to the ledger (`openLedgerLink`; one per partition: see `worker.ts`):
- * the data messages of the JetStream push consumers it subscribed to, handed over as (stream seq,
- * delivery seq, pending, bytes) with no message object per delivery; the JetStream API by request.
+ * A connection to the ledger that hands JetStream deliveries over as (stream seq, delivery seq,
+ * pending, bytes), with no message object per delivery: the live projector's pull consumers
+ * (`feed.ts`, a connection per partition feed) and the rebuild's fold workers' push consumers
+ * (`rebuild/worker.ts`, one per partition). Also publishes (pull requests, acks) and makes JetStream
+ * API requests.
  *
  * On a plain `nats://` server the protocol is read straight off the socket (`RawLink`): the MSG/HMSG
- * frames of the consumers' inboxes are parsed in place and each entry handed over as a view of the
+ * frames of the subscribed subjects are parsed in place and each entry handed over as a view of the
  * socket's buffer; the sequences are read from the reply subject's bytes. Measured here about a quarter
  * of nats.js's client CPU per message (~1 µs against ~4 µs: its parser, a Msg, two decoded strings and
  * a split reply per delivery). Elsewhere (`tls://`, a server that requires TLS), a nats.js connection
  * with the same interface (`NatsJsLink`).
  */
 
-/** Where the worker connects: the server the rebuild's own connection uses, with the URL's credentials. */
+/** Where the link connects: the server of the process's own connection, with the URL's credentials. */
 export interface LinkTarget {
   /** `nats://host:port` (or `tls://…`), credentials in the URL as NATS_URL takes them. */
   readonly url: string;
@@ -24,9 +26,23 @@ export interface LinkTarget {
 /** A delivery of a consumer: its stream sequence, consumer sequence, messages still pending, entry bytes. */
 export type DeliveryHandler = (sseq: number, dseq: number, pending: number, data: Uint8Array) => void;
 
+/**
+ * A status message on a subscribed subject that is no delivery and no flow control: its code and
+ * description (`408`, `Request Timeout` when a pull request expires; `409` when the consumer was
+ * deleted or refused the request; `100` an idle heartbeat).
+ */
+export type StatusHandler = (code: number, description: string) => void;
+
 export interface LedgerLink {
-  /** Subscribes `subject` (a consumer's deliver subject): its data messages go to `handler`. */
-  subscribe(subject: string, handler: DeliveryHandler): void;
+  /**
+   * Subscribes `subject` (a consumer's deliver subject, a pull request's inbox): its deliveries go to
+   * `handler`, its other status messages to `onStatus`.
+   */
+  subscribe(subject: string, handler: DeliveryHandler, onStatus?: StatusHandler): void;
+  /** The reply (ack) subject of the delivery being handed over: valid only inside a `DeliveryHandler`. */
+  reply(): string;
+  /** Publishes `payload` (a pull request, an empty ack) to `subject`, with a reply subject if given. */
+  publish(subject: string, payload: string, reply?: string): void;
   /** Resolves once the server has seen everything sent so far (subscriptions registered). */
   flush(): Promise<void>;
   /** A JetStream API request (JSON both ways); an API error is thrown as LEDGER_ERROR. */
@@ -89,6 +105,11 @@ export class RawLink implements LedgerLink {
   onError: ((err: Error) => void) | null = null;
   /** By sid: the handler of a consumer's deliver subject (undefined: the API replies' inbox). */
   readonly #subs: (DeliveryHandler | undefined)[] = [];
+  readonly #statuses: (StatusHandler | undefined)[] = [];
+  /** The delivery being handed over: its buffer and reply subject's bounds (`reply()`). */
+  #buf: Buffer | null = null;
+  #rs = 0;
+  #re = 0;
   #nextSid = 2;
   readonly #replySubject = `_INBOX.${inboxToken()}`;
   /** The API request waiting for its reply (requests go one at a time). */
@@ -152,10 +173,20 @@ export class RawLink implements LedgerLink {
     return link;
   }
 
-  subscribe(subject: string, handler: DeliveryHandler): void {
+  subscribe(subject: string, handler: DeliveryHandler, onStatus?: StatusHandler): void {
     const sid = this.#nextSid++;
     this.#subs[sid] = handler;
+    this.#statuses[sid] = onStatus;
     this.socket.write(`SUB ${subject} ${sid}\r\n`);
+  }
+
+  reply(): string {
+    return this.#buf === null ? '' : this.#buf.toString('latin1', this.#rs, this.#re);
+  }
+
+  publish(subject: string, payload: string, reply?: string): void {
+    const len = Buffer.byteLength(payload);
+    this.socket.write(`PUB ${subject}${reply === undefined ? '' : ` ${reply}`} ${len}\r\n${payload}\r\n`);
   }
 
   flush(): Promise<void> {
@@ -338,8 +369,12 @@ export class RawLink implements LedgerLink {
       const base = n === 8 ? 5 : 7;
       const sseq = decimal(buf, dots[base - 1]! + 1, dots[base]!);
       const dseq = decimal(buf, dots[base]! + 1, dots[base + 1]!);
-      const pending = decimal(buf, dots[base + 2]! + 1, n === 8 ? re : dots[base + 3]!);
+      const pending = decimal(buf, dots[base + 2]! + 1, n === 8 || n === 10 ? re : dots[base + 3]!);
+      this.#buf = buf;
+      this.#rs = rs;
+      this.#re = re;
       handler(sseq, dseq, pending, buf.subarray(start + head, stop));
+      this.#buf = null;
       return;
     }
     // A status message: flow control (answered, in order with the deliveries taken) or a heartbeat,
@@ -353,7 +388,16 @@ export class RawLink implements LedgerLink {
         reply = buf.toString('latin1', at + STALLED.length, end).trim();
       }
     }
-    if (reply === null || reply === '') return;
+    if (reply === null || reply === '') {
+      // Any other status: `NATS/1.0 <code> <description>` (a pull request's end, a heartbeat).
+      const onStatus = this.#statuses[sid];
+      if (onStatus !== undefined && head >= 12 && buf[start + 8] === SP) {
+        const eol = buf.indexOf(CR, start);
+        const code = decimal(buf, start + 9, start + 12);
+        onStatus(code, buf.toString('latin1', start + 13, eol > start + 13 ? eol : start + 13).trim());
+      }
+      return;
+    }
     if (this.#paused) this.#held.push(reply);
     else this.socket.write(`PUB ${reply} 0\r\n\r\n`);
   }
@@ -380,6 +424,7 @@ export class NatsJsLink implements LedgerLink {
   #held: string[] = [];
   #batch = false;
   #closing = false;
+  #reply = '';
 
   private constructor(private readonly nc: import('@nats-io/transport-node').NatsConnection) {
     void nc.closed().then((err) => {
@@ -398,7 +443,7 @@ export class NatsJsLink implements LedgerLink {
     return new NatsJsLink(await connect({ servers: url, name }));
   }
 
-  subscribe(subject: string, handler: DeliveryHandler): void {
+  subscribe(subject: string, handler: DeliveryHandler, onStatus?: StatusHandler): void {
     this.nc.subscribe(subject, {
       callback: (err, m) => {
         if (err !== null) {
@@ -409,7 +454,9 @@ export class NatsJsLink implements LedgerLink {
         if (reply.startsWith('$JS.ACK.')) {
           const t = reply.split('.');
           const base = t.length === 9 ? 5 : 7;
+          this.#reply = reply;
           handler(Number(t[base]), Number(t[base + 1]), Number(t[base + 3]), m.data);
+          this.#reply = '';
           if (!this.#batch) {
             this.#batch = true;
             queueMicrotask(() => {
@@ -420,11 +467,23 @@ export class NatsJsLink implements LedgerLink {
           return;
         }
         const to = reply !== '' ? reply : (m.headers?.get('Nats-Consumer-Stalled') ?? '');
-        if (to === '') return;
+        if (to === '') {
+          const code = m.headers?.code ?? 0;
+          if (code > 0) onStatus?.(code, m.headers?.description ?? '');
+          return;
+        }
         if (this.#paused) this.#held.push(to);
         else this.nc.publish(to);
       },
     });
+  }
+
+  reply(): string {
+    return this.#reply;
+  }
+
+  publish(subject: string, payload: string, reply?: string): void {
+    this.nc.publish(subject, payload, reply === undefined ? undefined : { reply });
   }
 
   flush(): Promise<void> {
