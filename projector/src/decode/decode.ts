@@ -7,7 +7,7 @@ import {
 } from '@tickstream/shared';
 import { toEventSelector } from 'viem';
 import type { Hex, LogPosition, UniswapEvent } from '../fold';
-import { address, dataWord, int24, int256, smallUint, topicWord, uint } from './words';
+import { address, dataWord, int24, int256, smallUint, topicAddress, topicWord, uint } from './words';
 
 type Decoder = (t: readonly string[], data: string, log: LogPosition) => UniswapEvent;
 
@@ -37,8 +37,8 @@ const SHAPES = new Map<string, Shape>([
       decode: (ts, d, log) => ({
         type: 'PoolCreated',
         log,
-        token0: address(t(ts, 1)),
-        token1: address(t(ts, 2)),
+        token0: topicAddress(ts[1]!),
+        token1: topicAddress(ts[2]!),
         fee: smallUint(t(ts, 3)),
         tickSpacing: int24(dataWord(d, 0)),
         pool: address(dataWord(d, 1)),
@@ -80,7 +80,7 @@ const SHAPES = new Map<string, Shape>([
         type: 'Mint',
         log,
         sender: address(dataWord(d, 0)),
-        owner: address(t(ts, 1)),
+        owner: topicAddress(ts[1]!),
         tickLower: int24(t(ts, 2)),
         tickUpper: int24(t(ts, 3)),
         amount: uint(dataWord(d, 1)),
@@ -97,7 +97,7 @@ const SHAPES = new Map<string, Shape>([
       decode: (ts, d, log) => ({
         type: 'Burn',
         log,
-        owner: address(t(ts, 1)),
+        owner: topicAddress(ts[1]!),
         tickLower: int24(t(ts, 2)),
         tickUpper: int24(t(ts, 3)),
         amount: uint(dataWord(d, 0)),
@@ -114,8 +114,8 @@ const SHAPES = new Map<string, Shape>([
       decode: (ts, d, log) => ({
         type: 'Swap',
         log,
-        sender: address(t(ts, 1)),
-        recipient: address(t(ts, 2)),
+        sender: topicAddress(ts[1]!),
+        recipient: topicAddress(ts[2]!),
         amount0: int256(dataWord(d, 0)),
         amount1: int256(dataWord(d, 1)),
         sqrtPriceX96: uint(dataWord(d, 2)),
@@ -132,7 +132,7 @@ const SHAPES = new Map<string, Shape>([
       decode: (ts, d, log) => ({
         type: 'Collect',
         log,
-        owner: address(t(ts, 1)),
+        owner: topicAddress(ts[1]!),
         recipient: address(dataWord(d, 0)),
         tickLower: int24(t(ts, 2)),
         tickUpper: int24(t(ts, 3)),
@@ -149,8 +149,8 @@ const SHAPES = new Map<string, Shape>([
       decode: (ts, d, log) => ({
         type: 'Flash',
         log,
-        sender: address(t(ts, 1)),
-        recipient: address(t(ts, 2)),
+        sender: topicAddress(ts[1]!),
+        recipient: topicAddress(ts[2]!),
         amount0: uint(dataWord(d, 0)),
         amount1: uint(dataWord(d, 1)),
         paid0: uint(dataWord(d, 2)),
@@ -194,8 +194,8 @@ const SHAPES = new Map<string, Shape>([
       decode: (ts, d, log) => ({
         type: 'CollectProtocol',
         log,
-        sender: address(t(ts, 1)),
-        recipient: address(t(ts, 2)),
+        sender: topicAddress(ts[1]!),
+        recipient: topicAddress(ts[2]!),
         amount0: uint(dataWord(d, 0)),
         amount1: uint(dataWord(d, 1)),
       }),
@@ -240,8 +240,8 @@ const SHAPES = new Map<string, Shape>([
       decode: (ts, _d, log) => ({
         type: 'Transfer',
         log,
-        from: address(t(ts, 1)),
-        to: address(t(ts, 2)),
+        from: topicAddress(ts[1]!),
+        to: topicAddress(ts[2]!),
         tokenId: uint(t(ts, 3)),
       }),
     },

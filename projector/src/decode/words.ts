@@ -69,3 +69,25 @@ export function int24(word: string): number {
 export function address(word: string): `0x${string}` {
   return `0x${word.slice(24).toLowerCase()}`;
 }
+
+/** Most addresses `topicAddress` keeps: owners, senders and recipients recur (routers, the position manager). */
+const TOPIC_ADDRESS_CACHE_SIZE = 4096;
+const topicAddresses = new Map<string, `0x${string}`>();
+
+/**
+ * `address(topicWord(topic))`, kept for the topics seen lately: the ledger decoder hands out the same
+ * string for a topic it saw lately, so a repeated owner costs one lookup instead of three strings. The
+ * address is made flat once (a concatenation is a tree of pieces until read) since positions keep it.
+ *
+ * @example topicAddress(log.topics[1]) // '0x…' (40 hex digits, lowercase)
+ */
+export function topicAddress(topic: string): `0x${string}` {
+  let a = topicAddresses.get(topic);
+  if (a === undefined) {
+    a = address(topicWord(topic));
+    a.charCodeAt(0);
+    if (topicAddresses.size >= TOPIC_ADDRESS_CACHE_SIZE) topicAddresses.clear();
+    topicAddresses.set(topic, a);
+  }
+  return a;
+}
