@@ -128,7 +128,7 @@ class LastHex {
 
   read(buf: Buffer, from: number): Hex {
     if (this.#hex !== null && sameBytes(buf, from, this.#bytes, 0, this.size)) return this.#hex;
-    buf.copy(this.#bytes, 0, from, from + this.size);
+    for (let i = 0; i < this.size; i++) this.#bytes[i] = buf[from + i]!;
     this.#hex = hexOf(buf, from, from + this.size);
     return this.#hex;
   }
@@ -143,7 +143,7 @@ const lastAddressHex = new LastHex(20);
  * 66-character string (whose hash the decoder's lookups then compute again).
  */
 const TOPIC_CACHE_SIZE = 4096;
-const topicCache = new Map<number, { readonly bytes: Buffer; readonly hex: Hex }>();
+const topicCache = new Map<number, { readonly bytes: Uint8Array; readonly hex: Hex }>();
 
 function topicHex(buf: Buffer, at: number): Hex {
   const key = buf.readUInt32BE(at + 28);
@@ -151,7 +151,7 @@ function topicHex(buf: Buffer, at: number): Hex {
   if (kept !== undefined && sameBytes(buf, at, kept.bytes, 0, 32)) return kept.hex;
   const hex = hexOf(buf, at, at + 32);
   if (topicCache.size >= TOPIC_CACHE_SIZE) topicCache.clear();
-  topicCache.set(key, { bytes: Buffer.from(buf.subarray(at, at + 32)), hex });
+  topicCache.set(key, { bytes: Uint8Array.prototype.slice.call(buf, at, at + 32), hex });
   return hex;
 }
 
