@@ -25,6 +25,14 @@ function fits(x: bigint, delta: bigint, max: bigint): boolean {
   return after >= 0n && after <= max;
 }
 
+/** LO: a bound's gross liquidity must stay within 0 and the per-tick maximum. */
+function checkTickGross(state: PoolState, event: ModifyEvent, tick: number, liquidityDelta: bigint): void {
+  const gross = state.ticks.get(tick)?.liquidityGross ?? 0n;
+  if (!fits(gross, liquidityDelta, state.maxLiquidityPerTick)) {
+    throw poolInvariant(state, event, `tick ${tick} gross liquidity ${gross} cannot take ${liquidityDelta}`);
+  }
+}
+
 /**
  * Reject, before anything changes, an event the contract would have reverted: checkTicks, a poke of an empty
  * position (NP), unspaced ticks, liquidity below zero (LS) or above uint128 / the per-tick maximum (LA, LO).
@@ -52,16 +60,8 @@ function checkModify(state: PoolState, event: ModifyEvent, key: string, liquidit
       },
     );
   }
-  for (const tick of [tickLower, tickUpper]) {
-    const gross = state.ticks.get(tick)?.liquidityGross ?? 0n;
-    if (!fits(gross, liquidityDelta, state.maxLiquidityPerTick)) {
-      throw poolInvariant(
-        state,
-        event,
-        `tick ${tick} gross liquidity ${gross} cannot take ${liquidityDelta}`,
-      );
-    }
-  }
+  checkTickGross(state, event, tickLower, liquidityDelta);
+  checkTickGross(state, event, tickUpper, liquidityDelta);
   const inRange = state.tick >= tickLower && state.tick < tickUpper;
   if (inRange && !fits(state.liquidity, liquidityDelta, MAX_UINT128)) {
     throw poolInvariant(state, event, `pool liquidity ${state.liquidity} cannot take ${liquidityDelta}`, {
