@@ -115,6 +115,48 @@ describe('runFeed over a ledger link (real NATS)', () => {
     await jsm.streams.delete(t.stream);
   });
 
+  it('behavior: a batch whose handle returns its commit still pending is acked only once that commit is done; a failed commit fails the feed, unacked', async () => {
+    const t = await freshTarget();
+    const commits: { resolve: () => void; reject: (e: Error) => void }[] = [];
+    const handled: number[][] = [];
+    const link = await openLedgerLink({ url: NATS, name: 'feed-test' });
+    const controller = new AbortController();
+    const done = runFeed(
+      link,
+      t,
+      { afterSeq: 0, maxBatchEntries: 1000 },
+      log,
+      async (units: Unit[]) => {
+        handled.push(units.map((u) => (u.kind === 'block' ? u.seal.blockNumber : -1)));
+        return {
+          committed: new Promise<void>((resolve, reject) => {
+            commits.push({ resolve, reject });
+          }),
+        };
+      },
+      controller.signal,
+    ).finally(() => link.close());
+    const outcome = done.then(
+      () => expect.unreachable('the feed went on'),
+      (e: unknown) => e,
+    );
+    const first = await publishBlocks(t, 1, 1, false);
+    await expect.poll(() => commits.length).toBe(1);
+    const ackFloor = async () => (await jsm.consumers.info(t.stream, t.durable)).ack_floor.stream_seq;
+    await link.flush();
+    expect(await ackFloor()).toBe(0); // handled, not committed: no ack
+    commits[0]!.resolve();
+    await expect.poll(ackFloor).toBe(first);
+    await publishBlocks(t, 2, 2, false);
+    await expect.poll(() => commits.length).toBe(2);
+    commits[1]!.reject(new TickstreamError('STORE_ERROR', 'the commit failed', { retryable: true }));
+    const err = await outcome;
+    expect((err as Error).message).toBe('the commit failed');
+    expect(await ackFloor()).toBe(first);
+    expect(handled).toEqual([[1], [2]]);
+    await jsm.streams.delete(t.stream);
+  });
+
   it('error: the consumer deleted under the feed is a retryable LEDGER_ERROR naming it', async () => {
     const t = await freshTarget();
     const feed = startFeed(t, 0);

@@ -54,6 +54,14 @@ export function cutsBatch(
   return prev !== null && pending <= within && Math.floor(block / every) > Math.floor(prev / every);
 }
 
+/**
+ * What `handle` may return: the promise of the batch's commit, when it returns before the batch is
+ * committed (folded, the commit under way). The ack waits for it; the feed fails if it fails.
+ */
+export interface Handled {
+  readonly committed: Promise<void>;
+}
+
 /** What the feed knows about a batch it hands over. */
 export interface BatchInfo {
   /** Entries received since the previous batch (including skipped redeliveries and a trailing partial block). */
@@ -165,9 +173,10 @@ const SILENCE_MS = PULL_EXPIRES_MS + 30_000;
  * twice that is in memory. Deliveries are decoded and assembled into units as they arrive, also while
  * `handle` commits the previous batch. A batch is handed over as `batchState` says: during catch-up up
  * to `maxBatchEntries` entries at once, at the head every block as soon as its seal arrives, blocks of
- * ingest's backfill after at most `holdMs` more. `handle` commits; only then is the batch acked
- * (cumulatively, up to the last unit's seal), so a crash between the two redelivers entries that the
- * checkpoint then skips. Throws LEDGER_ERROR when the link fails, the consumer goes away (409) or the
+ * ingest's backfill after at most `holdMs` more. `handle` commits, or folds and returns the promise of
+ * its commit (`Handled`: the next batch is handed over meanwhile); only after the commit is the batch
+ * acked (cumulatively, up to the last unit's seal), so a crash between the two redelivers entries that
+ * the checkpoint then skips. Throws LEDGER_ERROR when the link fails, the consumer goes away (409) or the
  * server falls silent; returns when `signal` aborts.
  *
  * @example
@@ -178,10 +187,12 @@ export async function runFeed(
   t: FeedTarget,
   opts: FeedOptions,
   log: Logger,
-  handle: (units: Unit[], info: BatchInfo) => Promise<void>,
+  handle: (units: Unit[], info: BatchInfo) => Promise<Handled | undefined> | Promise<void>,
   signal: AbortSignal,
 ): Promise<void> {
   if (signal.aborted) return;
+  /** The last batch's commit and ack (the next batch is folded meanwhile). */
+  let inflight: Promise<void> = Promise.resolve();
   const max = opts.maxBatchEntries;
   const holdMs = opts.holdMs ?? 0;
   const nearHeadBlocks = opts.nearHeadBlocks ?? 0;
@@ -318,10 +329,17 @@ export async function runFeed(
       const taken = ready.shift()!;
       queued -= taken.info.entries;
       pull(); // full queues stopped the pulls
-      await handle(taken.units, taken.info);
-      if (taken.ackTo !== null) link.publish(taken.ackTo, '');
+      const handled = await handle(taken.units, taken.info);
+      const ack = () => {
+        if (taken.ackTo !== null) link.publish(taken.ackTo, '');
+      };
+      if (handled) {
+        inflight = handled.committed.then(ack);
+        inflight.catch((err: unknown) => fail(err as Error));
+      } else ack();
     }
   } finally {
+    await inflight.catch(() => undefined);
     signal.removeEventListener('abort', stop);
     clearInterval(watchdog);
     if (holding !== null) clearTimeout(holding);

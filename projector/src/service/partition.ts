@@ -69,6 +69,8 @@ interface Run {
   model: PartitionModel;
   checkpointSeq: number | null;
   checkpointBlock: number | null;
+  /** The last block folded into `model` (ahead of `checkpointBlock` while a commit is in flight). */
+  foldedBlock: number | null;
   marks: ReorgMarks;
 }
 
@@ -111,6 +113,8 @@ export class PartitionRunner {
   readonly #nearHeadBlocks: number;
   /** The ledger's head for this partition: rows FINALITY_DEPTH below it are written confirmed. */
   readonly #head: LedgerHead;
+  /** The commit in flight (resolved when none): the next one starts after it. */
+  #writing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly deps: ProjectorDeps,
@@ -154,6 +158,7 @@ export class PartitionRunner {
       model: result.model,
       checkpointSeq: result.checkpoint.seq,
       checkpointBlock: result.checkpoint.blockNumber,
+      foldedBlock: result.checkpoint.blockNumber,
       marks: result.marks,
     };
     this.block = result.checkpoint.blockNumber;
@@ -180,6 +185,9 @@ export class PartitionRunner {
         if (signal.aborted) break;
         const commitsBefore = this.#commits;
         try {
+          // A commit left in flight by a failed batch ends before anything is reloaded.
+          await this.#writing.catch(() => undefined);
+          this.#writing = Promise.resolve();
           const run = this.#run ?? (await this.#load());
           this.#run = run;
           const afterSeq = run.checkpointSeq ?? 0;
@@ -223,10 +231,14 @@ export class PartitionRunner {
             log,
             async (units: Unit[], info: BatchInfo) => {
               this.pending = info.pending;
-              const batch = await this.#handle(run, units, info.near);
-              this.#progress.record(info.entries, batch.blocks, info.pending, batch.block?.number);
-              this.onBatch?.(this, info);
-              attempts = 0;
+              const { batch, committed } = await this.#handle(run, units, info.near);
+              return {
+                committed: committed.then(() => {
+                  this.#progress.record(info.entries, batch.blocks, info.pending, batch.block?.number);
+                  this.onBatch?.(this, info);
+                  attempts = 0;
+                }),
+              };
             },
             feed.signal,
           ).finally(() => link.close());
@@ -290,6 +302,7 @@ export class PartitionRunner {
       model,
       checkpointSeq: checkpoint?.seq ?? null,
       checkpointBlock: checkpoint?.blockNumber ?? null,
+      foldedBlock: checkpoint?.blockNumber ?? null,
       marks,
     };
   }
@@ -310,8 +323,17 @@ export class PartitionRunner {
     });
   }
 
-  /** Folds and commits one batch of units: blocks in transactions, rollbacks between them. */
-  async #handle(run: Run, units: Unit[], near: boolean): Promise<BatchChanges> {
+  /**
+   * Folds one batch of units and starts its commit: blocks in transactions, rollbacks between them
+   * (each waits for the commits before it). Returns once the model is folded and the previous batch's
+   * commit is done, with the promise of this one's, so that the next batch is folded while this one is
+   * written: one commit in flight at most (`#writing`), each from the checkpoint the one before left.
+   */
+  async #handle(
+    run: Run,
+    units: Unit[],
+    near: boolean,
+  ): Promise<{ batch: BatchChanges; committed: Promise<void> }> {
     const chainId = this.deps.cfg.CHAIN_ID;
     let batch = createBatch(chainId, this.partition);
     let last = batch;
@@ -332,6 +354,7 @@ export class PartitionRunner {
         await this.#commit(run, batch, deep, near);
         last = batch;
       }
+      await this.#writing;
       deep = null;
       batch = createBatch(chainId, this.partition);
       const rollback = unit as Rollback;
@@ -342,7 +365,7 @@ export class PartitionRunner {
       await this.#commit(run, batch, deep, near);
       last = batch;
     }
-    return last;
+    return { batch: last, committed: this.#writing };
   }
 
   /** A rollback entry of a reorg this partition already rewound for: the checkpoint moves past it. */
@@ -384,6 +407,7 @@ export class PartitionRunner {
     run.model = r.model;
     run.checkpointSeq = r.checkpoint.seq;
     run.checkpointBlock = r.checkpoint.blockNumber;
+    run.foldedBlock = r.checkpoint.blockNumber;
     run.marks = r.marks;
     this.block = r.checkpoint.blockNumber;
     this.#commits++;
@@ -412,8 +436,9 @@ export class PartitionRunner {
     const { FINALITY_DEPTH: depth, SNAPSHOT_EVERY_BLOCKS: every } = deps.cfg;
     const block = batch.block!;
     const snapshotEvery = deep === block.number ? Math.max(every, depth) : every;
+    // The model as of this batch's end: packed (and copied) before the next batch is folded into it.
     const snapshot: SnapshotWrite | undefined =
-      near && crossesSnapshot(run.checkpointBlock, block.number, snapshotEvery)
+      near && crossesSnapshot(run.foldedBlock, block.number, snapshotEvery)
         ? {
             blockNumber: block.number,
             blockHash: block.hash,
@@ -422,7 +447,25 @@ export class PartitionRunner {
           }
         : undefined;
     const kept = snapshot !== undefined && deps.snapshots !== undefined ? cloneModel(run.model) : null;
-    const fromHead = confirmedThrough(await this.#head.get(), depth);
+    run.foldedBlock = block.number;
+    // One commit in flight at most: this batch was folded while the previous one was written.
+    await this.#writing;
+    const write = this.#write(run, batch, deep, snapshot, kept);
+    write.catch(() => undefined); // observed by the feed (the ack waits on it) and the next commit
+    this.#writing = write;
+  }
+
+  /** Writes a folded batch once the commit before it is done (see `#commit`). */
+  async #write(
+    run: Run,
+    batch: BatchChanges,
+    deep: number | null,
+    snapshot: SnapshotWrite | undefined,
+    kept: PartitionModel | null,
+  ): Promise<void> {
+    const { deps } = this;
+    const block = batch.block!;
+    const fromHead = confirmedThrough(await this.#head.get(), deps.cfg.FINALITY_DEPTH);
     const through = deep === null || (fromHead !== null && fromHead > deep) ? fromHead : deep;
     this.#assertOwner();
     const result = await writeBatch(deps.pg, batch, run.checkpointSeq, {
