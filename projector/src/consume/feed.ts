@@ -35,6 +35,15 @@ export interface FeedOptions {
    * more before it is handed over (`batchState`: 'hold'). 0 or absent: no wait.
    */
   readonly holdMs?: number;
+  /**
+   * How long a pull request waits for entries (default 2 s). While it waits, the server sends a
+   * heartbeat every fifth of that (at most 1 s). A request neither ended (408, or all delivered) two
+   * heartbeats after it expired is taken as gone and another is sent: NATS 2.9.10 here now and then
+   * stops serving a request it has delivered part of, without the 408 (one request in several
+   * end-to-end runs of `bench:sync`; the partition's feed would otherwise wait for ever). Two such in a
+   * row with no word from the server in between fail the feed.
+   */
+  readonly pullExpiresMs?: number;
 }
 
 /**
@@ -161,9 +170,7 @@ export function batchState(b: {
 }
 
 /** How long a pull request waits for entries before the server ends it (408) and another is sent. */
-const PULL_EXPIRES_MS = 5_000;
-/** Without a delivery or status for this long while a pull request is open, the link is dead. */
-const SILENCE_MS = PULL_EXPIRES_MS + 30_000;
+const PULL_EXPIRES_MS = 2_000;
 
 /**
  * Feeds whole units (sealed blocks, rollbacks) of one partition to `handle`, in batches, from the
@@ -204,7 +211,13 @@ export async function runFeed(
   const asm = new BlockAssembler(opts.afterSeq);
   const inbox = `_INBOX.${inboxToken()}`;
   const next = `$JS.API.CONSUMER.MSG.NEXT.${t.stream}.${t.durable}`;
-  const request = JSON.stringify({ batch: max, expires: PULL_EXPIRES_MS * 1_000_000 });
+  const expiresMs = opts.pullExpiresMs ?? PULL_EXPIRES_MS;
+  const heartbeatMs = Math.min(1_000, Math.max(10, Math.floor(expiresMs / 5)));
+  const request = JSON.stringify({
+    batch: max,
+    expires: expiresMs * 1_000_000,
+    idle_heartbeat: heartbeatMs * 1_000_000,
+  });
 
   /** Batches handed over and not yet taken by the loop below (while it commits an earlier one). */
   const ready: { units: Unit[]; info: BatchInfo; ackTo: string | null }[] = [];
@@ -217,7 +230,10 @@ export async function runFeed(
   let lastDeep = false; // the batch's last unit is a block of ingest's backfill
   let holding: NodeJS.Timeout | null = null;
   let credit = 0; // entries the open pull request may still deliver (0: none open)
-  let heard = performance.now();
+  let heard = performance.now(); // the server's last delivery or status
+  let pulledAt = 0; // when the open pull request was sent
+  let expiresAt = 0; // when it expires
+  let unanswered = 0; // pull requests in a row that ended without a word from the server
   let failure: Error | null = null;
   let wake: (() => void) | null = null;
   const notify = () => {
@@ -232,7 +248,8 @@ export async function runFeed(
   const pull = () => {
     if (credit > 0 || queued >= max || failure !== null || signal.aborted) return;
     credit = max;
-    heard = performance.now();
+    pulledAt = performance.now();
+    expiresAt = pulledAt + expiresMs;
     link.publish(next, request, inbox);
   };
   const release = () => {
@@ -251,7 +268,8 @@ export async function runFeed(
     inbox,
     (seq, _dseq, left, data) => {
       heard = performance.now();
-      credit--;
+      unanswered = 0;
+      if (credit > 0) credit--; // (a request taken as gone may still deliver: never below none)
       if (failure !== null) return;
       try {
         const units = asm.push(seq, decodeEntry(data));
@@ -287,6 +305,7 @@ export async function runFeed(
     },
     (code, description) => {
       heard = performance.now();
+      unanswered = 0;
       if (code === 408 || code === 404) {
         credit = 0; // the request ended with less than asked
         pull();
@@ -300,18 +319,25 @@ export async function runFeed(
     },
   );
   const watchdog = setInterval(() => {
-    if (credit > 0 && performance.now() - heard > SILENCE_MS) {
-      fail(
-        new TickstreamError(
-          'LEDGER_ERROR',
-          `consumer ${t.durable}: no answer to a pull for ${SILENCE_MS} ms`,
-          {
-            retryable: true,
-          },
-        ),
-      );
+    if (credit > 0 && performance.now() > expiresAt + 2 * heartbeatMs) {
+      // Gone without an end. Twice in a row without a word from the server in between: the link is dead.
+      if (heard < pulledAt && ++unanswered >= 2) {
+        fail(
+          new TickstreamError(
+            'LEDGER_ERROR',
+            `consumer ${t.durable}: no answer to ${unanswered} pull requests`,
+            {
+              retryable: true,
+            },
+          ),
+        );
+        return;
+      }
+      log.info({ subject: t.subject, credit }, 'pull request gone without an end: pulling again');
+      credit = 0;
     }
-  }, PULL_EXPIRES_MS);
+    if (credit === 0) pull();
+  }, heartbeatMs);
   watchdog.unref();
   const stop = () => notify();
   signal.addEventListener('abort', stop, { once: true });

@@ -1,5 +1,7 @@
+import { createLogger, TickstreamError } from '@tickstream/shared';
 import { describe, expect, it } from 'vitest';
-import { batchState, cutsBatch } from './feed';
+import { batchState, cutsBatch, runFeed } from './feed';
+import type { LedgerLink, StatusHandler } from './link';
 
 describe('cutsBatch', () => {
   it('default: near the head, the first block of a new window ends the batch', () => {
@@ -31,5 +33,75 @@ describe('batchState', () => {
 
   it('edge: no whole unit yet waits, whatever else holds', () => {
     expect(batchState({ ...b, units: 0, pending: 0, entries: 100, cut: true })).toBe('wait');
+  });
+});
+
+/** A link whose server takes pull requests and answers none of them (the test may send statuses). */
+function silentLink() {
+  const pulls: string[] = [];
+  let status: StatusHandler | undefined;
+  const link: LedgerLink = {
+    subscribe: (_subject, _handler, onStatus) => {
+      status = onStatus;
+    },
+    reply: () => '$JS.ACK.S.d.1.1.1.0.0',
+    publish: (subject) => {
+      if (subject.startsWith('$JS.API.CONSUMER.MSG.NEXT.')) pulls.push(subject);
+    },
+    flush: async () => undefined,
+    request: async () => ({}) as never,
+    onBatch: null,
+    onError: null,
+    pause: () => undefined,
+    resume: () => undefined,
+    close: async () => undefined,
+  };
+  return { link, pulls, status: () => status! };
+}
+
+describe('runFeed, pull requests that get no end', () => {
+  const target = { stream: 'S', subject: 's.p0', durable: 'd' };
+  const log = createLogger('feed-test', 'silent');
+
+  it('behavior: a request that neither ends nor delivers is pulled again; the second unanswered one fails the feed', async () => {
+    const fake = silentLink();
+    const t0 = performance.now();
+    const err = await runFeed(
+      fake.link,
+      target,
+      { afterSeq: 0, maxBatchEntries: 10, pullExpiresMs: 100 },
+      log,
+      async () => expect.unreachable('no batch'),
+      new AbortController().signal,
+    ).then(
+      () => expect.unreachable('the feed went on'),
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(TickstreamError);
+    expect((err as TickstreamError).retryable).toBe(true);
+    expect((err as Error).message).toBe('consumer d: no answer to 2 pull requests');
+    expect(fake.pulls).toEqual(['$JS.API.CONSUMER.MSG.NEXT.S.d', '$JS.API.CONSUMER.MSG.NEXT.S.d']);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(2 * 100);
+  });
+
+  it('behavior: a heartbeat in between keeps the feed going; a 408 ends a request at once', async () => {
+    const fake = silentLink();
+    const stop = new AbortController();
+    const running = runFeed(
+      fake.link,
+      target,
+      { afterSeq: 0, maxBatchEntries: 10, pullExpiresMs: 100 },
+      log,
+      async () => expect.unreachable('no batch'),
+      stop.signal,
+    );
+    const beat = setInterval(() => fake.status()(100, 'Idle Heartbeat'), 20);
+    await expect.poll(() => fake.pulls.length, { timeout: 3_000 }).toBeGreaterThanOrEqual(4);
+    clearInterval(beat);
+    const before = fake.pulls.length;
+    fake.status()(408, 'Request Timeout');
+    expect(fake.pulls.length).toBe(before + 1);
+    stop.abort();
+    await running;
   });
 });
