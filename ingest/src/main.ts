@@ -40,11 +40,17 @@ async function main(): Promise<void> {
         cfg,
         route: routeContextOf(cfg),
         target,
+        signal: controller.signal,
       },
       controller.signal,
     );
     log.info('ingest stopped');
   } catch (err) {
+    if (controller.signal.aborted) {
+      // Stopped while a call was failing (an RPC that went away): a stop, not a crash.
+      log.info({ err: describeError(err) }, 'ingest stopped');
+      return;
+    }
     log.fatal(
       {
         code: isTickstreamError(err) ? err.code : 'INTERNAL',

@@ -179,6 +179,29 @@ describe('ingest against a real anvil, NATS and Postgres', () => {
     }
   });
 
+  it('behavior: SIGTERM while every RPC call fails and is being retried stops ingest at once, exit 0', async () => {
+    const proxy = await startFaultProxy(devnet.rpcUrl);
+    proxy.setRule(() => ({ kind: 'http-error', status: 502 }));
+    const ingest = spawnService(
+      'ingest/src/main.ts',
+      await ingestEnv(uniquePrefix('stop'), { RPC_URL: proxy.url, RPC_MAX_RETRIES: '50' }),
+    );
+    try {
+      await ingest.waitForLine(/"attempt":3,.*rpc call failed, retrying/);
+      const t0 = performance.now();
+      ingest.child.kill('SIGTERM');
+      const exit = await ingest.exited;
+      // before: the retries went on (backoff up to 5 s each) until the last one failed, exit 1
+      expect(performance.now() - t0).toBeLessThan(2_000);
+      expect(exit.code).toBe(0);
+      expect(ingest.output()).toMatch(/"msg":"ingest stopped"/);
+      expect(ingest.output()).not.toMatch(/"level":60/);
+    } finally {
+      await ingest.kill();
+      await proxy.stop();
+    }
+  });
+
   it('error: a block whose parent hash does not match stops ingest with an error naming the block', async () => {
     const prefix = uniquePrefix('reorg');
     const head = await headNumber();

@@ -63,7 +63,11 @@ export async function fetchLogs(
     const logs = await withRetry(
       deps.log,
       what,
-      { retries: deps.cfg.RPC_MAX_RETRIES, retryIf: (err) => !isRangeTooLarge(err) && !isUnknownBlock(err) },
+      {
+        retries: deps.cfg.RPC_MAX_RETRIES,
+        retryIf: (err) => !isRangeTooLarge(err) && !isUnknownBlock(err),
+        ...(deps.signal === undefined ? {} : { signal: deps.signal }),
+      },
       () => getLogs(deps.client, filterOf(span, addresses, opts.topic0)),
     );
     opts.onAnswer?.(blocks, logs.length);

@@ -4,12 +4,16 @@ import type { IngestDeps } from '../service/deps';
 
 /** The header of the block with `hash` (no transactions), with retries. */
 export function fetchHeaderByHash(deps: IngestDeps, hash: string): Promise<ChainHeader> {
-  return withRetry(deps.log, `header ${hash}`, { retries: deps.cfg.RPC_MAX_RETRIES }, async () =>
-    parseHeader(
-      // biome-ignore lint/suspicious/noExplicitAny: raw JSON-RPC, checked by parseHeader
-      await deps.client.request({ method: 'eth_getBlockByHash', params: [hash, false] } as any),
-      hash,
-    ),
+  return withRetry(
+    deps.log,
+    `header ${hash}`,
+    { retries: deps.cfg.RPC_MAX_RETRIES, ...(deps.signal === undefined ? {} : { signal: deps.signal }) },
+    async () =>
+      parseHeader(
+        // biome-ignore lint/suspicious/noExplicitAny: raw JSON-RPC, checked by parseHeader
+        await deps.client.request({ method: 'eth_getBlockByHash', params: [hash, false] } as any),
+        hash,
+      ),
   );
 }
 

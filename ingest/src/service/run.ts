@@ -52,7 +52,7 @@ async function loop(
   signal: AbortSignal,
 ): Promise<void> {
   const { FINALITY_DEPTH: depth, RPC_MAX_RETRIES: retries } = deps.cfg;
-  let head = await heads.head(retries);
+  let head = await heads.head(retries, signal);
   const stopped = aborted(signal);
   const watches = control?.watches ?? null;
   const configured = staticWatchRequests(deps.cfg.WATCH_ADDRESSES);
@@ -71,7 +71,7 @@ async function loop(
       catchUpTurn = false;
       if (await watchStep(deps, state, watches)) {
         // Waiting for no head while catching up: look whether one came, so the head keeps its turns.
-        if (state.next > head) head = await heads.head(retries);
+        if (state.next > head) head = await heads.head(retries, signal);
         continue;
       }
     }
@@ -87,7 +87,7 @@ async function loop(
         await onReorg(deps, state, heads, control, err);
         continue;
       }
-      if (state.next > head) head = await heads.head(retries);
+      if (state.next > head) head = await heads.head(retries, signal);
     } else {
       control?.gate.setIdle(true);
       try {
@@ -112,7 +112,7 @@ async function onReorg(
   try {
     const fork = await fetchHeader(deps, block);
     const { ancestor, depth } = await findCommonAncestor(deps, state.headers, fork, deps.cfg.FINALITY_DEPTH);
-    const newHead = await fetchHeader(deps, await heads.head(deps.cfg.RPC_MAX_RETRIES));
+    const newHead = await fetchHeader(deps, await heads.head(deps.cfg.RPC_MAX_RETRIES, deps.signal));
     const reorgId = `r-${newHead.number}-${newHead.hash.slice(2, 10)}`;
     deps.log.warn(
       { reorgId, depth, targetBlock: ancestor.number, newHead: newHead.number, walkMs: Date.now() - started },
