@@ -44,6 +44,12 @@ export interface FeedOptions {
    * row with no word from the server in between fail the feed.
    */
   readonly pullExpiresMs?: number;
+  /**
+   * Asked before every pull request; false: the partition may have another owner (a stale lease), so
+   * no request is sent and the feed fails. A process woken from a freeze (SIGSTOP) would otherwise pull
+   * from the durable consumer its successor now reads, taking entries away from it.
+   */
+  readonly mayPull?: () => boolean;
 }
 
 /**
@@ -247,6 +253,14 @@ export async function runFeed(
   };
   const pull = () => {
     if (credit > 0 || queued >= max || failure !== null || signal.aborted) return;
+    if (opts.mayPull !== undefined && !opts.mayPull()) {
+      fail(
+        new TickstreamError('LEDGER_ERROR', `consumer ${t.durable}: the partition may have another owner`, {
+          retryable: true,
+        }),
+      );
+      return;
+    }
     credit = max;
     pulledAt = performance.now();
     expiresAt = pulledAt + expiresMs;

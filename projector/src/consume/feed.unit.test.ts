@@ -104,4 +104,27 @@ describe('runFeed, pull requests that get no end', () => {
     stop.abort();
     await running;
   });
+
+  it('error: once the partition may have another owner (mayPull false), no pull request goes out and the feed fails', async () => {
+    const fake = silentLink();
+    let owner = true;
+    const running = runFeed(
+      fake.link,
+      target,
+      { afterSeq: 0, maxBatchEntries: 10, pullExpiresMs: 100, mayPull: () => owner },
+      log,
+      async () => expect.unreachable('no batch'),
+      new AbortController().signal,
+    );
+    expect(fake.pulls.length).toBe(1);
+    owner = false; // e.g. woken from SIGSTOP past the lease: the successor reads this consumer now
+    fake.status()(408, 'Request Timeout');
+    const err = await running.then(
+      () => expect.unreachable('the feed went on'),
+      (e: unknown) => e,
+    );
+    expect((err as Error).message).toBe('consumer d: the partition may have another owner');
+    expect((err as TickstreamError).retryable).toBe(true);
+    expect(fake.pulls.length).toBe(1);
+  });
 });

@@ -223,6 +223,7 @@ export class PartitionRunner {
               afterSeq,
               maxBatchEntries: cfg.PROJECTOR_BATCH_ENTRIES,
               holdMs: cfg.PROJECTOR_BACKFILL_HOLD_MS,
+              ...(this.mayWrite === undefined ? {} : { mayPull: this.mayWrite }),
               snapshotEvery: cfg.SNAPSHOT_EVERY_BLOCKS,
               deepSnapshotEvery: Math.max(cfg.SNAPSHOT_EVERY_BLOCKS, cfg.FINALITY_DEPTH),
               nearHeadBlocks: this.#nearHeadBlocks,
