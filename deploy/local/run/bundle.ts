@@ -1,5 +1,5 @@
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative } from 'node:path';
 import { buildSync } from 'esbuild';
 import { REPO_ROOT } from '../services/index';
 
@@ -61,8 +61,11 @@ function fresh(out: string): boolean {
 
 /** Builds the bundle of `entry` (repository-relative) into `out`; throws what esbuild reports. */
 function build(entry: string, out: string): void {
+  // Built under the final name in a directory of this process's own beside BUILD_DIR (the same depth:
+  // the bundle's `sourceMappingURL` and the map's relative source paths hold), then moved in by rename.
+  const tmp = join(dirname(BUILD_DIR), `.tmp-${process.pid}`, basename(out));
+  mkdirSync(dirname(tmp), { recursive: true });
   mkdirSync(dirname(out), { recursive: true });
-  const tmp = `${out}.${process.pid}.tmp`;
   const result = buildSync({
     entryPoints: [join(REPO_ROOT, entry)],
     bundle: true,
@@ -76,16 +79,11 @@ function build(entry: string, out: string): void {
     logLevel: 'silent',
   });
   const inputs = Object.keys(result.metafile.inputs).map((f) => relative(REPO_ROOT, join(process.cwd(), f)));
-  // The map keeps the bundle's name (its `sourceMappingURL` names `<out>.map`).
-  const code = readFileSync(tmp, 'utf8').replace(
-    /sourceMappingURL=.*$/m,
-    `sourceMappingURL=${out.split('/').pop()}.map`,
-  );
-  writeFileSync(tmp, code);
+  writeFileSync(`${tmp}.inputs.json`, JSON.stringify(inputs));
   renameSync(`${tmp}.map`, `${out}.map`);
   renameSync(tmp, out);
-  writeFileSync(`${out}.inputs.json.${process.pid}`, JSON.stringify(inputs));
-  renameSync(`${out}.inputs.json.${process.pid}`, `${out}.inputs.json`);
+  renameSync(`${tmp}.inputs.json`, `${out}.inputs.json`);
+  rmSync(dirname(tmp), { recursive: true, force: true });
 }
 
 const built = new Map<string, string[]>();

@@ -56,7 +56,7 @@ async function parentFactory(deps: IngestDeps, pool: Hex): Promise<Hex | null> {
     const word = await withRetry(
       deps.log,
       `factory() of ${pool}`,
-      { retries: deps.cfg.RPC_MAX_RETRIES, ...(deps.signal === undefined ? {} : { signal: deps.signal }) },
+      { retries: deps.cfg.RPC_MAX_RETRIES, signal: deps.signal },
       () =>
         deps.client.request({
           method: 'eth_call',

@@ -66,7 +66,7 @@ export async function fetchLogs(
       {
         retries: deps.cfg.RPC_MAX_RETRIES,
         retryIf: (err) => !isRangeTooLarge(err) && !isUnknownBlock(err),
-        ...(deps.signal === undefined ? {} : { signal: deps.signal }),
+        signal: deps.signal,
       },
       () => getLogs(deps.client, filterOf(span, addresses, opts.topic0)),
     );

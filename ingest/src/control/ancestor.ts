@@ -7,7 +7,7 @@ export function fetchHeaderByHash(deps: IngestDeps, hash: string): Promise<Chain
   return withRetry(
     deps.log,
     `header ${hash}`,
-    { retries: deps.cfg.RPC_MAX_RETRIES, ...(deps.signal === undefined ? {} : { signal: deps.signal }) },
+    { retries: deps.cfg.RPC_MAX_RETRIES, signal: deps.signal },
     async () =>
       parseHeader(
         // biome-ignore lint/suspicious/noExplicitAny: raw JSON-RPC, checked by parseHeader

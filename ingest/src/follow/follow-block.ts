@@ -16,11 +16,8 @@ function reorgError(block: number, expected: string, got: string): TickstreamErr
 
 /** The header of `n`, with retries. */
 export function fetchHeader(deps: IngestDeps, n: number): Promise<ChainHeader> {
-  return withRetry(
-    deps.log,
-    `header ${n}`,
-    { retries: deps.cfg.RPC_MAX_RETRIES, ...(deps.signal === undefined ? {} : { signal: deps.signal }) },
-    () => getHeader(deps.client, n),
+  return withRetry(deps.log, `header ${n}`, { retries: deps.cfg.RPC_MAX_RETRIES, signal: deps.signal }, () =>
+    getHeader(deps.client, n),
   );
 }
 

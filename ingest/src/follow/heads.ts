@@ -31,11 +31,8 @@ export class HeadWatcher {
 
   /** The current head, asked of the RPC now (retries end on `signal`). */
   async head(retries: number, signal?: AbortSignal): Promise<number> {
-    const n = await withRetry(
-      this.log,
-      'eth_blockNumber',
-      { retries, ...(signal === undefined ? {} : { signal }) },
-      () => getHeadNumber(this.client),
+    const n = await withRetry(this.log, 'eth_blockNumber', { retries, signal }, () =>
+      getHeadNumber(this.client),
     );
     this.#saw(n);
     return this.#latest;

@@ -4,7 +4,8 @@ export interface RetryOptions {
   readonly retries: number;
   readonly baseMs?: number;
   readonly maxMs?: number;
-  readonly signal?: AbortSignal;
+  /** A stop: the wait between attempts ends on it, and a call failing after it is not retried. */
+  readonly signal?: AbortSignal | undefined;
   /** Narrows what is retried: a retryable error for which this returns false is thrown at once. */
   readonly retryIf?: (err: unknown) => boolean;
 }

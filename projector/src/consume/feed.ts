@@ -236,9 +236,8 @@ export async function runFeed(
   let lastDeep = false; // the batch's last unit is a block of ingest's backfill
   let holding: NodeJS.Timeout | null = null;
   let credit = 0; // entries the open pull request may still deliver (0: none open)
-  let heard = performance.now(); // the server's last delivery or status
-  let pulledAt = 0; // when the open pull request was sent
-  let expiresAt = 0; // when it expires
+  let answered = false; // the server said something (a delivery, a status) since the last pull request
+  let expiresAt = 0; // when the open pull request expires
   let unanswered = 0; // pull requests in a row that ended without a word from the server
   let failure: Error | null = null;
   let wake: (() => void) | null = null;
@@ -261,9 +260,10 @@ export async function runFeed(
       );
       return;
     }
+    if (answered) unanswered = 0;
+    answered = false;
     credit = max;
-    pulledAt = performance.now();
-    expiresAt = pulledAt + expiresMs;
+    expiresAt = performance.now() + expiresMs;
     link.publish(next, request, inbox);
   };
   const release = () => {
@@ -281,8 +281,7 @@ export async function runFeed(
   link.subscribe(
     inbox,
     (seq, _dseq, left, data) => {
-      heard = performance.now();
-      unanswered = 0;
+      answered = true;
       if (credit > 0) credit--; // (a request taken as gone may still deliver: never below none)
       if (failure !== null) return;
       try {
@@ -318,8 +317,7 @@ export async function runFeed(
       if (credit === 0) pull();
     },
     (code, description) => {
-      heard = performance.now();
-      unanswered = 0;
+      answered = true;
       if (code === 408 || code === 404) {
         credit = 0; // the request ended with less than asked
         pull();
@@ -335,7 +333,7 @@ export async function runFeed(
   const watchdog = setInterval(() => {
     if (credit > 0 && performance.now() > expiresAt + 2 * heartbeatMs) {
       // Gone without an end. Twice in a row without a word from the server in between: the link is dead.
-      if (heard < pulledAt && ++unanswered >= 2) {
+      if (!answered && ++unanswered >= 2) {
         fail(
           new TickstreamError(
             'LEDGER_ERROR',

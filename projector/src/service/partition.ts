@@ -111,6 +111,8 @@ export class PartitionRunner {
   readonly #progress: Progress;
   /** Blocks from the stream's end within which the partition counts as near the head. */
   readonly #nearHeadBlocks: number;
+  /** The snapshot window of blocks of ingest's backfill (final when appended): FINALITY_DEPTH at least. */
+  readonly #deepSnapshotEvery: number;
   /** The ledger's head for this partition: rows FINALITY_DEPTH below it are written confirmed. */
   readonly #head: LedgerHead;
   /** The commit in flight (resolved when none): the next one starts after it. */
@@ -128,6 +130,7 @@ export class PartitionRunner {
     // pruned before any reorg could use them; only their cost would stay. Twice the depth (and two
     // windows) leaves room for an estimate of entries per block that is off by half.
     this.#nearHeadBlocks = 2 * deps.cfg.FINALITY_DEPTH + 2 * deps.cfg.SNAPSHOT_EVERY_BLOCKS;
+    this.#deepSnapshotEvery = Math.max(deps.cfg.SNAPSHOT_EVERY_BLOCKS, deps.cfg.FINALITY_DEPTH);
     this.#head = new LedgerHead(deps.jsm, feedTarget(deps.cfg, partition));
   }
 
@@ -225,7 +228,7 @@ export class PartitionRunner {
               holdMs: cfg.PROJECTOR_BACKFILL_HOLD_MS,
               ...(this.mayWrite === undefined ? {} : { mayPull: this.mayWrite }),
               snapshotEvery: cfg.SNAPSHOT_EVERY_BLOCKS,
-              deepSnapshotEvery: Math.max(cfg.SNAPSHOT_EVERY_BLOCKS, cfg.FINALITY_DEPTH),
+              deepSnapshotEvery: this.#deepSnapshotEvery,
               nearHeadBlocks: this.#nearHeadBlocks,
               afterBlock: run.checkpointBlock,
             },
@@ -434,9 +437,8 @@ export class PartitionRunner {
    */
   async #commit(run: Run, batch: BatchChanges, deep: number | null, near: boolean): Promise<void> {
     const { deps } = this;
-    const { FINALITY_DEPTH: depth, SNAPSHOT_EVERY_BLOCKS: every } = deps.cfg;
     const block = batch.block!;
-    const snapshotEvery = deep === block.number ? Math.max(every, depth) : every;
+    const snapshotEvery = deep === block.number ? this.#deepSnapshotEvery : deps.cfg.SNAPSHOT_EVERY_BLOCKS;
     // The model as of this batch's end: packed (and copied) before the next batch is folded into it.
     const snapshot: SnapshotWrite | undefined =
       near && crossesSnapshot(run.foldedBlock, block.number, snapshotEvery)

@@ -127,25 +127,20 @@ describe('stopping a runner', () => {
   });
 
   it('behavior: a feed aborted before it starts ends at once, and one aborted while it waits ends too', async () => {
+    const idleFeed = (signal: AbortSignal) =>
+      runFeed(
+        idleLink(),
+        { stream: 's', subject: 's.1', durable: 'd' },
+        { afterSeq: 0, maxBatchEntries: 10 },
+        createLogger('stop-test', 'silent'),
+        async () => expect.unreachable('no batch'),
+        signal,
+      );
     const stop = new AbortController();
     stop.abort();
-    await runFeed(
-      idleLink(),
-      { stream: 's', subject: 's.1', durable: 'd' },
-      { afterSeq: 0, maxBatchEntries: 10 },
-      createLogger('stop-test', 'silent'),
-      async () => expect.unreachable('no batch'),
-      stop.signal,
-    );
+    await idleFeed(stop.signal);
     const later = new AbortController();
-    const running = runFeed(
-      idleLink(),
-      { stream: 's', subject: 's.1', durable: 'd' },
-      { afterSeq: 0, maxBatchEntries: 10 },
-      createLogger('stop-test', 'silent'),
-      async () => expect.unreachable('no batch'),
-      later.signal,
-    );
+    const running = idleFeed(later.signal);
     await new Promise((r) => setImmediate(r));
     later.abort();
     await running;
