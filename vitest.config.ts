@@ -20,6 +20,8 @@ export default defineConfig({
         test: {
           name: 'int',
           include: ['**/*.int.test.ts'],
+          // The streams the tests create in the shared NATS go when the run ends.
+          globalSetup: ['deploy/local/cleanup/streams.ts'],
           exclude: ['**/node_modules/**', '**/.data/**'],
           testTimeout: 300_000,
           hookTimeout: 300_000,

@@ -10,6 +10,8 @@ export default defineConfig({
     include: ['**/*.chaos.test.ts'],
     exclude: ['**/node_modules/**', '**/.data/**'],
     fileParallelism: false,
+    // The streams the tests create in the shared NATS go when the run ends.
+    globalSetup: ['../deploy/local/cleanup/streams.ts'],
     testTimeout: 900_000,
     hookTimeout: 900_000,
     // Measurements are printed by the tests: keep them in the output.
