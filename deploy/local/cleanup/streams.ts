@@ -12,7 +12,8 @@ import { connect } from '@nats-io/transport-node';
  * `uniquePrefix`), `CHAOS<NAME><6 hex>_<chainId>` (chaos clusters), `FEEDTEST_<token>` and `LINKTEST_<token>`
  * (feed and link tests), `E2E<ms>_<chainId>` (the api pipeline test).
  */
-const TEST_STREAM = /^((TP?|CHAOS)[A-Z0-9]+[0-9A-F]{6}_\d+|FEEDTEST_[A-Z0-9]+|LINKTEST_[A-Z0-9]+|E2E\d+_\d+)$/;
+const TEST_STREAM =
+  /^((TP?|CHAOS)[A-Z0-9]+[0-9A-F]{6}_\d+|FEEDTEST_[A-Z0-9]+|LINKTEST_[A-Z0-9]+|E2E\d+_\d+)$/;
 
 /**
  * Pure: the streams to delete at the end of a run: named as tests name them and not there at its start.

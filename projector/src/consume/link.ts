@@ -394,7 +394,7 @@ export class RawLink implements LedgerLink {
       if (onStatus !== undefined && head >= 12 && buf[start + 8] === SP) {
         const eol = buf.indexOf(CR, start);
         const code = decimal(buf, start + 9, start + 12);
-        onStatus(code, buf.toString('latin1', start + 13, eol > start + 13 ? eol : start + 13).trim());
+        onStatus(code, buf.toString('latin1', start + 13, Math.max(eol, start + 13)).trim());
       }
       return;
     }
