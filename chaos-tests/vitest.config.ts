@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -11,7 +12,7 @@ export default defineConfig({
     exclude: ['**/node_modules/**', '**/.data/**'],
     fileParallelism: false,
     // The streams the tests create in the shared NATS go when the run ends.
-    globalSetup: ['../deploy/local/cleanup/streams.ts'],
+    globalSetup: [fileURLToPath(new URL('../deploy/local/cleanup/streams.ts', import.meta.url))],
     testTimeout: 900_000,
     hookTimeout: 900_000,
     // Measurements are printed by the tests: keep them in the output.
