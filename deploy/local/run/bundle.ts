@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
 import { REPO_ROOT } from '../services/index';
 
@@ -23,6 +24,12 @@ import { REPO_ROOT } from '../services/index';
 
 const BUILD_DIR = join(REPO_ROOT, '.build', 'services');
 
+/** The package.json files of the root and every workspace (repository-relative). */
+function manifests(): string[] {
+  const root = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { workspaces?: string[] };
+  return ['package.json', ...(root.workspaces ?? []).map((dir) => join(dir, 'package.json'))];
+}
+
 /** Every package any workspace depends on, except the workspaces themselves (kept out of the bundle). */
 function externals(): string[] {
   const read = (dir: string) =>
@@ -32,10 +39,9 @@ function externals(): string[] {
       devDependencies?: Record<string, string>;
       optionalDependencies?: Record<string, string>;
     };
-  const root = read('.');
   const names = new Set<string>();
-  for (const dir of ['.', ...(root.workspaces ?? [])]) {
-    const pkg = read(dir);
+  for (const file of manifests()) {
+    const pkg = read(dirname(file));
     for (const deps of [pkg.dependencies, pkg.devDependencies, pkg.optionalDependencies]) {
       for (const name of Object.keys(deps ?? {})) if (!name.startsWith('@tickstream/')) names.add(name);
     }
@@ -48,11 +54,15 @@ function bundlePath(entry: string): string {
   return join(BUILD_DIR, `${entry.replace(/\.ts$/, '').replace(/[/\\]/g, '-')}.mjs`);
 }
 
-/** True when the bundle exists and no file it was built from changed after it (its `.inputs.json`). */
+/**
+ * True when the bundle exists and no file it was built from changed after it: its sources (its
+ * `.inputs.json`), the package.json files that say what stays external, and this bundler.
+ */
 function fresh(out: string): boolean {
   try {
     const built = statSync(out).mtimeMs;
-    const inputs = JSON.parse(readFileSync(`${out}.inputs.json`, 'utf8')) as string[];
+    const sources = JSON.parse(readFileSync(`${out}.inputs.json`, 'utf8')) as string[];
+    const inputs = [...sources, ...manifests(), relative(REPO_ROOT, fileURLToPath(import.meta.url))];
     return inputs.every((f) => statSync(join(REPO_ROOT, f)).mtimeMs <= built);
   } catch {
     return false;
