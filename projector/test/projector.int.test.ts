@@ -1,14 +1,12 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { type RunningDevnet, runWorkload, startDevnet } from '@tickstream/deploy/devnet';
-import { createTestDatabase, freePort, type TestDatabase, waitFor } from '@tickstream/deploy/local';
+import { freePort, waitFor } from '@tickstream/deploy/local';
 import { streamName } from '@tickstream/shared';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ServiceProcess, spawnService } from '../../ingest/test/support/process';
 import { redisKeys } from '../src/store';
-import { compareWithChain } from './support/chain-oracle';
+import { exitOf, expectEqualsChain, TestResources } from './support/resources';
 import {
   dropRedisKeys,
   headNumber,
@@ -26,58 +24,17 @@ const TRANSACTIONS = 1_500;
 let devnet: RunningDevnet;
 let nc: NatsConnection;
 let redis: Redis;
-const dbs: TestDatabase[] = [];
-const pools: pg.Pool[] = [];
-const children: ServiceProcess[] = [];
-const streams: string[] = [];
-
-async function database(name: string): Promise<{ url: string; pool: pg.Pool }> {
-  const db = await createTestDatabase(name);
-  dbs.push(db);
-  const pool = new pg.Pool({ connectionString: db.url, max: 2 });
-  pools.push(pool);
-  return { url: db.url, pool };
-}
-
-function spawn(entry: string, env: Record<string, string>): ServiceProcess {
-  const child = spawnService(entry, env);
-  children.push(child);
-  return child;
-}
-
-/** Undefined while `p` runs, else why it stopped (with its last output). */
-const deathOf = (p: ServiceProcess) => () =>
-  p.child.exitCode !== null || p.child.signalCode !== null
-    ? `projector exited (${p.child.exitCode ?? p.child.signalCode}):\n${p.output().slice(-4000)}`
-    : undefined;
+const res = new TestResources();
 
 /** A ledger of the whole devnet under a fresh prefix (ingest runs until the test ends). */
 async function ledger(name: string): Promise<{ prefix: string; head: number }> {
   const prefix = uniquePrefix(name);
-  streams.push(streamName(prefix, devnet.chainId));
-  const db = await database(`${name}_ingest`);
-  spawn('ingest/src/main.ts', ingestEnv(devnet, prefix, db.url));
+  res.stream(streamName(prefix, devnet.chainId));
+  const db = await res.database(`${name}_ingest`);
+  res.spawn('ingest/src/main.ts', ingestEnv(devnet, prefix, db.url));
   const head = await headNumber(devnet.rpcUrl);
   await waitForLedger(nc, prefix, devnet.chainId, head);
   return { prefix, head };
-}
-
-async function expectEqualsChain(db: pg.Pool, block: number): Promise<void> {
-  const report = await compareWithChain(db, {
-    rpcUrl: devnet.rpcUrl,
-    chainId: devnet.chainId,
-    factory: devnet.addresses.factory,
-    positionManager: devnet.addresses.positionManager,
-    block,
-  });
-  console.log(
-    `compared with the chain at block ${block}: ${JSON.stringify({ ...report, differences: report.differences.length })}`,
-  );
-  expect(report.differences.slice(0, 50)).toEqual([]);
-  expect(report.pools).toBe(7);
-  expect(report.ticks).toBeGreaterThan(50);
-  expect(report.positions).toBeGreaterThan(50);
-  expect(report.tokens).toBeGreaterThan(20);
 }
 
 beforeAll(async () => {
@@ -89,31 +46,25 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
-  for (const c of children) await c.kill();
-  if (nc !== undefined) {
-    const jsm = await jetstreamManager(nc);
-    for (const s of streams) await jsm.streams.delete(s).catch(() => false);
-  }
+  await res.close(nc);
   await nc?.close();
   if (redis !== undefined) await dropRedisKeys(redis, devnet.chainId);
   redis?.disconnect();
   await devnet?.stop();
-  for (const p of pools) await p.end();
-  for (const db of dbs) await db.drop();
 });
 
 describe('projector against real anvil, ingest, NATS, Postgres and Redis', () => {
   it('default: every partition reaches the head and Postgres equals the contracts (eth_call) at it', async () => {
     const { prefix, head } = await ledger('proj');
-    const db = await database('proj');
-    const projector = spawn(
+    const db = await res.database('proj');
+    const projector = res.spawn(
       'projector/src/main.ts',
       projectorEnv(devnet.chainId, prefix, db.url, {
         PROJECTOR_PROGRESS_INTERVAL_MS: '100',
         PROJECTOR_BATCH_ENTRIES: '100',
       }),
     );
-    const checkpoints = await waitForCheckpoints(db.pool, devnet.chainId, head, deathOf(projector));
+    const checkpoints = await waitForCheckpoints(db.pool, devnet.chainId, head, exitOf(projector));
     expect([...checkpoints.values()].every((n) => n === head)).toBe(true);
     await waitFor(
       async () => {
@@ -122,7 +73,7 @@ describe('projector against real anvil, ingest, NATS, Postgres and Redis', () =>
       },
       { timeoutMs: 10_000, what: 'the Redis head' },
     );
-    await expectEqualsChain(db.pool, head);
+    await expectEqualsChain(devnet, db.pool, head);
 
     // Redis holds the same latest pools as Postgres.
     const { rows } = await db.pool.query(
@@ -148,9 +99,9 @@ describe('projector against real anvil, ingest, NATS, Postgres and Redis', () =>
 
   it('behavior: kill -9 between commit and ack, restart: no block applied twice, state equals the chain', async () => {
     const { prefix, head } = await ledger('crash');
-    const db = await database('crash');
+    const db = await res.database('crash');
     const env = projectorEnv(devnet.chainId, prefix, db.url, { PROJECTOR_BATCH_ENTRIES: '150' });
-    const first = spawn('projector/src/main.ts', { ...env, PROJECTOR_FAULT: 'crash-after-commit:3' });
+    const first = res.spawn('projector/src/main.ts', { ...env, PROJECTOR_FAULT: 'crash-after-commit:3' });
     const exit = await first.exited;
     expect(exit.signal).toBe('SIGKILL');
     expect(first.output()).toContain('PROJECTOR_FAULT: SIGKILL after commit, before ack');
@@ -169,10 +120,10 @@ describe('projector against real anvil, ingest, NATS, Postgres and Redis', () =>
     }
     expect(unacked.length).toBeGreaterThan(0);
 
-    const second = spawn('projector/src/main.ts', env);
-    await waitForCheckpoints(db.pool, devnet.chainId, head, deathOf(second));
+    const second = res.spawn('projector/src/main.ts', env);
+    await waitForCheckpoints(db.pool, devnet.chainId, head, exitOf(second));
     expect(second.output()).toMatch(/"consumer":"recreated"/); // the unacked consumer restarts at the checkpoint
-    await expectEqualsChain(db.pool, head);
+    await expectEqualsChain(devnet, db.pool, head);
     const dup = await db.pool.query(
       `SELECT count(*)::int AS n FROM (SELECT block_number, log_index FROM events WHERE chain_id = $1
         GROUP BY 1, 2 HAVING count(*) > 1) d`,

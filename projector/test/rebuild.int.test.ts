@@ -1,15 +1,14 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { cachedState, type RunningDevnet, startDevnet } from '@tickstream/deploy/devnet';
-import { createTestDatabase, freePort, type TestDatabase } from '@tickstream/deploy/local';
+import { freePort } from '@tickstream/deploy/local';
 import { createLogger, loadConfig, streamName } from '@tickstream/shared';
 import { Redis } from 'ioredis';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ServiceProcess, spawnService } from '../../ingest/test/support/process';
 import { type RebuildProgress, type RebuildResult, rebuildProjections } from '../src/rebuild';
 import { redisKeys } from '../src/store';
-import { compareWithChain } from './support/chain-oracle';
+import { exitOf, expectEqualsChain, TestResources } from './support/resources';
 import {
   dropRedisKeys,
   headNumber,
@@ -47,28 +46,7 @@ let nc: NatsConnection;
 let redis: Redis;
 let prefix: string;
 let head: number;
-const dbs: TestDatabase[] = [];
-const pools: pg.Pool[] = [];
-const children: ServiceProcess[] = [];
-
-async function database(name: string): Promise<{ url: string; pool: pg.Pool }> {
-  const db = await createTestDatabase(name);
-  dbs.push(db);
-  const pool = new pg.Pool({ connectionString: db.url, max: 8 });
-  pools.push(pool);
-  return { url: db.url, pool };
-}
-
-function spawn(entry: string, env: Record<string, string>): ServiceProcess {
-  const child = spawnService(entry, env);
-  children.push(child);
-  return child;
-}
-
-const deathOf = (p: ServiceProcess) => () =>
-  p.child.exitCode !== null || p.child.signalCode !== null
-    ? `projector exited (${p.child.exitCode ?? p.child.signalCode}):\n${p.output().slice(-4000)}`
-    : undefined;
+const res = new TestResources();
 
 async function rebuild(
   db: { url: string; pool: pg.Pool },
@@ -106,50 +84,32 @@ async function expectSameRows(db: pg.Pool, a: string, b: string, tables = TABLES
   }
 }
 
-async function expectEqualsChain(db: pg.Pool): Promise<void> {
-  const report = await compareWithChain(db, {
-    rpcUrl: devnet.rpcUrl,
-    chainId: devnet.chainId,
-    factory: devnet.addresses.factory,
-    positionManager: devnet.addresses.positionManager,
-    block: head,
-  });
-  expect(report.differences.slice(0, 50)).toEqual([]);
-  expect(report.pools).toBe(7);
-  expect(report.positions).toBeGreaterThan(50);
-}
-
 beforeAll(async () => {
   const state = await cachedState({ seed: SEED, transactions: TRANSACTIONS, txPerBlock: 5 });
   devnet = await startDevnet({ port: await freePort(), loadState: state.path });
   nc = await connect({ servers: 'nats://127.0.0.1:4222' });
   redis = new Redis(REDIS_URL);
   prefix = uniquePrefix('rebuild');
-  const ingestDb = await database('rebuild_ingest');
-  spawn('ingest/src/main.ts', ingestEnv(devnet, prefix, ingestDb.url));
+  res.stream(streamName(prefix, devnet.chainId));
+  const ingestDb = await res.database('rebuild_ingest', 8);
+  res.spawn('ingest/src/main.ts', ingestEnv(devnet, prefix, ingestDb.url));
   head = await headNumber(devnet.rpcUrl);
   await waitForLedger(nc, prefix, devnet.chainId, head);
 }, 600_000);
 
 afterAll(async () => {
-  for (const c of children) await c.kill();
-  if (nc !== undefined) {
-    const jsm = await jetstreamManager(nc);
-    await jsm.streams.delete(streamName(prefix, devnet.chainId)).catch(() => false);
-  }
+  await res.close(nc);
   await nc?.close();
   if (redis !== undefined) await dropRedisKeys(redis, devnet.chainId);
   redis?.disconnect();
   await devnet?.stop();
-  for (const p of pools) await p.end();
-  for (const db of dbs) await db.drop();
 });
 
 describe('rebuild from the ledger', () => {
   it('default: the rebuilt projection equals the live one row by row, and the contracts (eth_call)', async () => {
-    const db = await database('rebuild_live');
-    const projector = spawn('projector/src/main.ts', env(devnet.chainId, prefix, db.url));
-    await waitForCheckpoints(db.pool, devnet.chainId, head, deathOf(projector));
+    const db = await res.database('rebuild_live', 8);
+    const projector = res.spawn('projector/src/main.ts', env(devnet.chainId, prefix, db.url));
+    await waitForCheckpoints(db.pool, devnet.chainId, head, exitOf(projector));
     const before = await db.pool.query('SELECT * FROM proj_checkpoints ORDER BY partition');
     const progress: RebuildProgress[] = [];
     const r = await rebuild(db, { onProgress: (p) => progress.push(p), progressIntervalMs: 10 });
@@ -172,7 +132,7 @@ describe('rebuild from the ledger', () => {
       });
     }
     await expectSameRows(db.pool, 'public', 'tickstream_rebuild_old');
-    await expectEqualsChain(db.pool);
+    await expectEqualsChain(devnet, db.pool, head);
     // Redis got the rebuilt pools.
     const { rows } = await db.pool.query<{ address: string; sqrt_price_x96: string }>(
       'SELECT address, sqrt_price_x96 FROM pools',
@@ -186,8 +146,8 @@ describe('rebuild from the ledger', () => {
   });
 
   it('behavior: swapped in under a projector still catching up, which goes on into the new tables', async () => {
-    const db = await database('rebuild_running');
-    const projector = spawn(
+    const db = await res.database('rebuild_running', 8);
+    const projector = res.spawn(
       'projector/src/main.ts',
       env(devnet.chainId, prefix, db.url, { PROJECTOR_BATCH_ENTRIES: '20' }),
     );
@@ -196,17 +156,17 @@ describe('rebuild from the ledger', () => {
       db.pool,
       devnet.chainId,
       Number(devnet.addresses.deployBlock) + 5,
-      deathOf(projector),
+      exitOf(projector),
     );
     const r = await rebuild(db);
     expect(r.swapped).toBe(true);
     const cps = Object.values(r.swap!.checkpoints).map((c) => c.blockNumber);
-    await waitForCheckpoints(db.pool, devnet.chainId, head, deathOf(projector));
+    await waitForCheckpoints(db.pool, devnet.chainId, head, exitOf(projector));
     expect(projector.output()).not.toMatch(/CHECKPOINT_CONFLICT|reloading/);
     console.log(
       `swapped at blocks ${cps.join(', ')} (head ${head}); ${r.swap!.lockedBlocks} blocks folded under the lock in ${Math.round(r.swap!.lockMs)} ms`,
     );
-    await expectEqualsChain(db.pool);
+    await expectEqualsChain(devnet, db.pool, head);
     // What the projector wrote after the swap equals a rebuild of the whole ledger.
     const again = await rebuild(db, { swap: false, schema: 'rebuild_check' });
     expect(again.swapped).toBe(false);
@@ -216,9 +176,9 @@ describe('rebuild from the ledger', () => {
   });
 
   it('args: projection tokens replaces nft_positions and the tokens events only', async () => {
-    const db = await database('rebuild_tokens');
-    const projector = spawn('projector/src/main.ts', env(devnet.chainId, prefix, db.url));
-    await waitForCheckpoints(db.pool, devnet.chainId, head, deathOf(projector));
+    const db = await res.database('rebuild_tokens', 8);
+    const projector = res.spawn('projector/src/main.ts', env(devnet.chainId, prefix, db.url));
+    await waitForCheckpoints(db.pool, devnet.chainId, head, exitOf(projector));
     await projector.kill('SIGTERM');
     const r = await rebuild(db, { projection: 'tokens' });
     expect(r.partitions).toEqual(['tokens']);
