@@ -1,4 +1,4 @@
-import { createLogger, describeError, loadConfig } from '@tickstream/shared';
+import { createLogger, describeError, guardPool, loadConfig } from '@tickstream/shared';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { startApiControl } from './control';
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   log.level = cfg.LOG_LEVEL;
 
   const pool = new pg.Pool({ connectionString: cfg.DATABASE_URL, max: 10 });
-  pool.on('error', (err) => log.warn({ err: err.message }, 'idle Postgres connection failed'));
+  guardPool(pool, log); // a lost connection fails its requests (503), it does not crash the process
   // Redis is a hint (the published head): commands fail fast while it is down instead of queueing.
   const redis = new Redis(cfg.REDIS_URL, {
     enableOfflineQueue: false,

@@ -19,6 +19,7 @@ import {
 } from '@tickstream/deploy/local';
 import { startService } from '@tickstream/deploy/run';
 import { Redis } from 'ioredis';
+import pg from 'pg';
 import type { Address, PublicClient } from 'viem';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -121,6 +122,18 @@ function pick(p: Record<string, unknown>) {
   };
 }
 
+/** Waits until every partition is projected up to `block` and the api is ready. */
+async function waitProjected(block: number): Promise<void> {
+  await waitFor(
+    async () => {
+      const r = await getJson(`${api}/ready`);
+      const body = r.body as { partitions?: { blockNumber: number }[] };
+      return r.status === 200 && (body.partitions ?? []).every((p) => p.blockNumber >= block);
+    },
+    { timeoutMs: 300_000, what: `every partition projected up to block ${block}` },
+  );
+}
+
 beforeAll(async () => {
   devnet = await startDevnet({ port: await freePort(), genesisTimestamp: 1_700_000_000 });
   const stats = await runWorkload(devnet, { seed: SEED, transactions: TRANSACTIONS, txPerBlock: 20 });
@@ -158,14 +171,7 @@ beforeAll(async () => {
       isReady: async () => (await getJson(`${api}/health`)).status === 200,
     }),
   );
-  await waitFor(
-    async () => {
-      const r = await getJson(`${api}/ready`);
-      const body = r.body as { partitions?: { blockNumber: number }[] };
-      return r.status === 200 && (body.partitions ?? []).every((p) => p.blockNumber >= head);
-    },
-    { timeoutMs: 300_000, what: `every partition projected up to block ${head}` },
-  );
+  await waitProjected(head);
 }, 600_000);
 
 afterAll(async () => {
@@ -241,5 +247,27 @@ describe('REST answers equal eth_call on the contracts', () => {
     }
     console.log(`${mints.length} NFTs (${burned} burned) equal to the position manager`);
     expect(burned).toBeGreaterThan(0);
+  });
+});
+
+// Last: it moves the chain past `head`.
+describe('a service that goes away', () => {
+  it('behavior: every Postgres session of the pipeline terminated (as by a Postgres restart): ingest, projector and api go on; new blocks are projected and served equal to eth_call', async () => {
+    const admin = new pg.Client({ connectionString: db.url });
+    await admin.connect();
+    try {
+      const { rows } = await admin.query<{ pid: number }>(
+        'SELECT pg_terminate_backend(pid), pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+      );
+      expect(rows.length).toBeGreaterThanOrEqual(3); // ingest, projector and api each held sessions
+    } finally {
+      await admin.end();
+    }
+    await runWorkload(devnet, { seed: SEED + 1, transactions: 60, txPerBlock: 4, continueFrom: true });
+    const newHead = Number(await chain.getBlockNumber({ cacheTime: 0 }));
+    await waitProjected(newHead);
+    // before: a client's error event with no listener crashed the projector (static assignment) and ingest
+    expect(services.map((s) => [s.label, s.running])).toEqual(services.map((s) => [s.label, true]));
+    for (const pool of await allPools()) expect((await compare(pool)).block).toBeGreaterThanOrEqual(newHead);
   });
 });

@@ -1,5 +1,5 @@
 import { jetstreamManager } from '@nats-io/jetstream';
-import { createLogger, describeError, isTickstreamError, loadConfig } from '@tickstream/shared';
+import { createLogger, describeError, guardPool, isTickstreamError, loadConfig } from '@tickstream/shared';
 import pg from 'pg';
 import { connectLedger, ensureStream } from './publish';
 import { loadRpcSettings, type RpcSettings, rpcClientOf } from './rpc';
@@ -22,6 +22,7 @@ async function main(): Promise<void> {
   for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => controller.abort());
 
   const pool = new pg.Pool({ connectionString: cfg.DATABASE_URL, max: 4 });
+  guardPool(pool, log); // a lost connection fails its queries (retried), it does not crash the process
   const nc = await connectLedger(cfg.NATS_URL, 'tickstream-ingest');
   try {
     const jsm = await jetstreamManager(nc);

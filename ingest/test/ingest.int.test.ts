@@ -2,6 +2,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { type RunningDevnet, runWorkload, startDevnet } from '@tickstream/deploy/devnet';
 import { createTestDatabase, freePort, type TestDatabase, waitFor } from '@tickstream/deploy/local';
 import { type LedgerEntry, streamName } from '@tickstream/shared';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniquePrefix } from './support/env';
 import { startFaultProxy } from './support/fault-proxy';
@@ -199,6 +200,30 @@ describe('ingest against a real anvil, NATS and Postgres', () => {
     } finally {
       await ingest.kill();
       await proxy.stop();
+    }
+  });
+
+  it('behavior: its Postgres sessions terminated while it follows (as by a Postgres restart): ingest goes on, the ledger equals the chain', async () => {
+    const prefix = uniquePrefix('pgkill');
+    const env = await ingestEnv(prefix);
+    const ingest = spawnService('ingest/src/main.ts', env);
+    const admin = new pg.Client({ connectionString: env.DATABASE_URL });
+    await admin.connect();
+    try {
+      await waitForBlock(prefix, await headNumber());
+      const { rows } = await admin.query<{ pid: number }>(
+        'SELECT pg_terminate_backend(pid), pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+      );
+      expect(rows.length).toBeGreaterThan(0); // ingest's pool held sessions, and they are gone
+      await runWorkload(devnet, { seed: SEED + 5, transactions: 30, txPerBlock: 2, continueFrom: true });
+      const head = await headNumber();
+      await waitForBlock(prefix, head);
+      expect(ingest.child.exitCode).toBeNull(); // before: the idle client's error event crashed it
+      await expectLedgerEqualsChain(prefix, head);
+      expect(ingest.output()).toMatch(/postgres connection lost/);
+    } finally {
+      await admin.end();
+      await ingest.kill();
     }
   });
 

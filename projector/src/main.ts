@@ -1,7 +1,7 @@
 import { writeSync } from 'node:fs';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import { createLogger, describeError, isTickstreamError, loadConfig } from '@tickstream/shared';
+import { createLogger, describeError, guardPool, isTickstreamError, loadConfig } from '@tickstream/shared';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { assignmentOf, crashAfterCommit, type ProjectorConfig, selectPartitions } from './config';
@@ -38,8 +38,7 @@ async function main(): Promise<void> {
   // `min`: connections stay open when idle, so a rewind (one transaction per partition at once) finds
   // warm backends instead of paying a connect and a cold catalog cache on each (~40-90 ms here).
   const pool = new pg.Pool({ connectionString: cfg.DATABASE_URL, max: partitions + 2, min: partitions });
-  // An idle client's error (Postgres restarted) must not crash the process; the next query fails and retries.
-  pool.on('error', (err: Error) => log.warn({ err: err.message }, 'postgres idle client error'));
+  guardPool(pool, log); // a lost connection fails its queries (retried), it does not crash the process
   const redis = new Redis(cfg.REDIS_URL, {
     lazyConnect: true,
     enableOfflineQueue: false,

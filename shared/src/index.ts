@@ -3,3 +3,4 @@ export * from './config';
 export * from './errors';
 export * from './ledger';
 export * from './log';
+export * from './postgres';

@@ -6,7 +6,9 @@ import { bundleWorker } from './bundle';
 void bundleWorker();
 const { jetstreamManager } = await import('@nats-io/jetstream');
 const { connect } = await import('@nats-io/transport-node');
-const { createLogger, describeError, isTickstreamError, loadConfig } = await import('@tickstream/shared');
+const { createLogger, describeError, guardPool, isTickstreamError, loadConfig } = await import(
+  '@tickstream/shared'
+);
 const { Redis } = await import('ioredis');
 const { default: pg } = await import('pg');
 const { progressLine } = await import('./progress');
@@ -31,7 +33,7 @@ async function main(): Promise<void> {
   }
   log.level = process.env.LOG_LEVEL ?? 'warn';
   const pool = new pg.Pool({ connectionString: cfg.DATABASE_URL, max: 8 });
-  pool.on('error', (err: Error) => log.warn({ err: err.message }, 'postgres idle client error'));
+  guardPool(pool, log);
   const redis = new Redis(cfg.REDIS_URL, {
     lazyConnect: true,
     enableOfflineQueue: false,
