@@ -1,0 +1,26 @@
+import { EventEmitter } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../log';
+import { guardPool } from './guard';
+
+describe('guardPool', () => {
+  const log = createLogger('guard-test', 'silent');
+
+  it('default: a lost connection under a checked-out client or an idle one is logged, not thrown', () => {
+    const pool = new EventEmitter();
+    const client = new EventEmitter();
+    expect(() => client.emit('error', new Error('terminating connection'))).toThrow(); // unguarded: crashes
+    guardPool(pool, log);
+    pool.emit('acquire', client);
+    expect(() => client.emit('error', new Error('terminating connection'))).not.toThrow();
+    expect(() => pool.emit('error', new Error('idle client lost'))).not.toThrow();
+  });
+
+  it('behavior: one listener per client however often it is checked out', () => {
+    const pool = new EventEmitter();
+    const client = new EventEmitter();
+    guardPool(pool, log);
+    for (let i = 0; i < 5; i++) pool.emit('acquire', client);
+    expect(client.listenerCount('error')).toBe(1);
+  });
+});
