@@ -20,10 +20,13 @@ export interface FeedOptions {
    * at the entries per block the feed has seen so far), a batch also ends at the first block of each
    * window of `snapshotEvery` blocks, so that the snapshots written at batch ends land on those blocks
    * (and a rewind replays little). Far behind, batches stay large. Absent: near only at the end.
-   * Blocks of ingest's backfill (their seals carry no parent hash: final when appended) are not cut into
-   * windows: a rewind can reach at most the last of them (see `BatchInfo.handover`).
    */
   readonly snapshotEvery?: number;
+  /**
+   * The window for blocks of ingest's backfill (their seals carry no parent hash: final when appended),
+   * where snapshots are rarer (default `snapshotEvery`).
+   */
+  readonly deepSnapshotEvery?: number;
   readonly nearHeadBlocks?: number;
   /** The checkpoint's block (where the first window starts). */
   readonly afterBlock?: number | null;
@@ -82,11 +85,6 @@ export interface BatchInfo {
   readonly pending: number;
   /** The batch ended near the head (see `FeedOptions.nearHeadBlocks`): its commit may snapshot. */
   readonly near: boolean;
-  /**
-   * The batch ends with the last block of ingest's backfill before a followed block (the feed cut it
-   * there): the deepest block a reorg after ingest went from backfill to following can rewind to.
-   */
-  readonly handover: boolean;
 }
 
 function consumerConfig(t: FeedTarget, afterSeq: number) {
@@ -235,7 +233,7 @@ export async function runFeed(
   let pending = 0;
   let ackTo: string | null = null; // reply subject of the batch's last unit
   let prevBlock = opts.afterBlock ?? null;
-  let lastDeep = false; // the last unit received is a block of ingest's backfill
+  let lastDeep = false; // the batch's last unit is a block of ingest's backfill
   let holding: NodeJS.Timeout | null = null;
   let credit = 0; // entries the open pull request may still deliver (0: none open)
   let answered = false; // the server said something (a delivery, a status) since the last pull request
@@ -268,10 +266,10 @@ export async function runFeed(
     expiresAt = performance.now() + expiresMs;
     link.publish(next, request, inbox);
   };
-  const release = (handover = false) => {
+  const release = () => {
     if (holding !== null) clearTimeout(holding);
     holding = null;
-    ready.push({ units: batch, info: { entries, pending, near: pending <= within(), handover }, ackTo });
+    ready.push({ units: batch, info: { entries, pending, near: pending <= within() }, ackTo });
     queued += entries;
     batch = [];
     entries = 0;
@@ -293,15 +291,14 @@ export async function runFeed(
         pending = left;
         let cut = false;
         for (const u of units) {
-          const deep = u.kind === 'block' && u.seal.parentHash === null;
-          // Ingest went from backfill to following: the batch ends at its last backfilled block.
-          if (u.kind === 'block' && !deep && lastDeep && batch.length > 0) release(true);
           batch.push(u);
           const n = u.kind === 'block' ? u.seal.blockNumber : u.entry.toBlock;
-          lastDeep = deep;
+          lastDeep = u.kind === 'block' && u.seal.parentHash === null;
           if (u.kind === 'block') seenBlocks++;
-          if (opts.snapshotEvery !== undefined && u.kind === 'block' && !deep)
-            cut ||= cutsBatch(prevBlock, n, opts.snapshotEvery, left, within());
+          if (opts.snapshotEvery !== undefined && u.kind === 'block') {
+            const every = lastDeep ? (opts.deepSnapshotEvery ?? opts.snapshotEvery) : opts.snapshotEvery;
+            cut ||= cutsBatch(prevBlock, n, every, left, within());
+          }
           prevBlock = n;
         }
         if (units.length > 0) ackTo = link.reply();

@@ -31,12 +31,12 @@ import {
 import { Gate } from '../control/gate';
 import { type RewindResult, rewindPartition } from '../rewind/rewind';
 import {
+  crossesSnapshot,
   loadPartition,
   packSnapshot,
   passRollback,
   publishBatch,
   type SnapshotWrite,
-  snapshotDue,
   writeBatch,
 } from '../store';
 import { feedTarget, type ProjectorDeps } from './deps';
@@ -73,9 +73,6 @@ interface Run {
   foldedBlock: number | null;
   marks: ReorgMarks;
 }
-
-/** What the feed said of a batch that decides whether its commit snapshots (see `#commit`). */
-type SnapshotHint = Pick<BatchInfo, 'near' | 'handover' | 'pending'>;
 
 /** Called after each handled batch (status, progress). */
 export type BatchListener = (runner: PartitionRunner, info: BatchInfo) => void;
@@ -114,10 +111,7 @@ export class PartitionRunner {
   readonly #progress: Progress;
   /** Blocks from the stream's end within which the partition counts as near the head. */
   readonly #nearHeadBlocks: number;
-  /**
-   * The snapshot window of blocks of ingest's backfill (final when appended) while the ledger ends in
-   * one: FINALITY_DEPTH at least.
-   */
+  /** The snapshot window of blocks of ingest's backfill (final when appended): FINALITY_DEPTH at least. */
   readonly #deepSnapshotEvery: number;
   /** The ledger's head for this partition: rows FINALITY_DEPTH below it are written confirmed. */
   readonly #head: LedgerHead;
@@ -234,13 +228,14 @@ export class PartitionRunner {
               holdMs: cfg.PROJECTOR_BACKFILL_HOLD_MS,
               ...(this.mayWrite === undefined ? {} : { mayPull: this.mayWrite }),
               snapshotEvery: cfg.SNAPSHOT_EVERY_BLOCKS,
+              deepSnapshotEvery: this.#deepSnapshotEvery,
               nearHeadBlocks: this.#nearHeadBlocks,
               afterBlock: run.checkpointBlock,
             },
             log,
             async (units: Unit[], info: BatchInfo) => {
               this.pending = info.pending;
-              const { batch, committed } = await this.#handle(run, units, info);
+              const { batch, committed } = await this.#handle(run, units, info.near);
               return {
                 committed: committed.then(() => {
                   this.#progress.record(info.entries, batch.blocks, info.pending, batch.block?.number);
@@ -341,7 +336,7 @@ export class PartitionRunner {
   async #handle(
     run: Run,
     units: Unit[],
-    info: SnapshotHint,
+    near: boolean,
   ): Promise<{ batch: BatchChanges; committed: Promise<void> }> {
     const chainId = this.deps.cfg.CHAIN_ID;
     let batch = createBatch(chainId, this.partition);
@@ -360,8 +355,7 @@ export class PartitionRunner {
         continue;
       }
       if (batch.blocks > 0) {
-        // A rollback follows in this batch: neither the handover nor the end of the ledger.
-        await this.#commit(run, batch, deep, { near: info.near, handover: false, pending: 1 });
+        await this.#commit(run, batch, deep, near);
         last = batch;
       }
       await this.#writing;
@@ -372,7 +366,7 @@ export class PartitionRunner {
       else await this.#rewind(run, rollback.entry, rollback.seq);
     }
     if (batch.blocks > 0) {
-      await this.#commit(run, batch, deep, info);
+      await this.#commit(run, batch, deep, near);
       last = batch;
     }
     return { batch: last, committed: this.#writing };
@@ -433,36 +427,28 @@ export class PartitionRunner {
   }
 
   /**
-   * Writes one batch, with a snapshot where `snapshotDue` says (near the head, every
-   * SNAPSHOT_EVERY_BLOCKS followed blocks; backfilled ones at the handover to following).
+   * Writes one batch, with a snapshot when it crosses a multiple of SNAPSHOT_EVERY_BLOCKS near the head
+   * (`near`: the feed's judgement when it handed the batch over; far behind, a snapshot would be pruned
+   * before any reorg could need it: only its cost would stay).
    * Blocks of ingest's backfill (`deep`: the batch's last such block; their seals carry no parent hash)
-   * are final when appended: their rows are written confirmed.
+   * are final when appended: their rows are written confirmed, and while the batch ends in one, a
+   * snapshot is taken only every FINALITY_DEPTH blocks (only a reorg right after ingest went from
+   * backfill to following can rewind into them).
    */
-  async #commit(run: Run, batch: BatchChanges, deep: number | null, hint: SnapshotHint): Promise<void> {
+  async #commit(run: Run, batch: BatchChanges, deep: number | null, near: boolean): Promise<void> {
     const { deps } = this;
     const block = batch.block!;
-    const { near, handover, pending } = hint;
-    const end = {
-      before: run.foldedBlock,
-      after: block.number,
-      deep: deep === block.number,
-      near,
-      handover,
-      pending,
-    };
+    const snapshotEvery = deep === block.number ? this.#deepSnapshotEvery : deps.cfg.SNAPSHOT_EVERY_BLOCKS;
     // The model as of this batch's end: packed (and copied) before the next batch is folded into it.
-    const snapshot: SnapshotWrite | undefined = snapshotDue(
-      end,
-      deps.cfg.SNAPSHOT_EVERY_BLOCKS,
-      this.#deepSnapshotEvery,
-    )
-      ? {
-          blockNumber: block.number,
-          blockHash: block.hash,
-          seq: batch.seq,
-          state: await packSnapshot(run.model),
-        }
-      : undefined;
+    const snapshot: SnapshotWrite | undefined =
+      near && crossesSnapshot(run.foldedBlock, block.number, snapshotEvery)
+        ? {
+            blockNumber: block.number,
+            blockHash: block.hash,
+            seq: batch.seq,
+            state: await packSnapshot(run.model),
+          }
+        : undefined;
     const kept = snapshot !== undefined && deps.snapshots !== undefined ? cloneModel(run.model) : null;
     run.foldedBlock = block.number;
     // One commit in flight at most: this batch was folded while the previous one was written.

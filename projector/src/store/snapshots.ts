@@ -53,40 +53,6 @@ export function crossesSnapshot(before: number | null, after: number, every: num
   return before === null || Math.floor(after / every) > Math.floor(before / every);
 }
 
-/** Where a batch ends, as far as its snapshot goes. */
-export interface BatchEnd {
-  /** The partition's last folded block before the batch (null: none yet). */
-  readonly before: number | null;
-  /** The batch's last block. */
-  readonly after: number;
-  /** That block came from ingest's backfill (its seal has no parent hash: final when appended). */
-  readonly deep: boolean;
-  /** The feed handed the batch over near the head (far behind, a snapshot would be pruned unused). */
-  readonly near: boolean;
-  /** The batch ends at the last backfilled block before a followed one (the feed cut it there). */
-  readonly handover: boolean;
-  /** Entries of the partition left in the stream after the batch. */
-  readonly pending: number;
-}
-
-/**
- * Pure: whether a batch's commit writes a snapshot. Near the head, followed blocks snapshot at every
- * multiple of `every` (SNAPSHOT_EVERY_BLOCKS). A rewind never goes deeper than FINALITY_DEPTH, so
- * backfilled blocks (final when appended) can only be rewound into by a reorg right after ingest went
- * from backfill to following, and no deeper than the last of them: a batch ending in one snapshots at
- * the handover, or, while it is the end of the ledger (ingest may switch next), at every multiple of
- * `deepEvery` (FINALITY_DEPTH). Each snapshot costs a copy and a compressed encoding of the whole model.
- *
- * @example
- * snapshotDue({ before: 7, after: 9, deep: false, near: true, handover: false, pending: 0 }, 8, 64) === true
- * snapshotDue({ before: 60, after: 70, deep: true, near: true, handover: false, pending: 900 }, 8, 64) === false
- */
-export function snapshotDue(b: BatchEnd, every: number, deepEvery: number): boolean {
-  if (!b.near) return false;
-  if (!b.deep) return crossesSnapshot(b.before, b.after, every);
-  return b.handover || (b.pending === 0 && crossesSnapshot(b.before, b.after, deepEvery));
-}
-
 /**
  * Stores a snapshot inside the caller's transaction and drops the partition's older ones beyond the
  * newest `SNAPSHOTS_KEPT`.
