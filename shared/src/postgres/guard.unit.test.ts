@@ -16,6 +16,21 @@ describe('guardPool', () => {
     expect(() => pool.emit('error', new Error('idle client lost'))).not.toThrow();
   });
 
+  it('behavior: an idle error of a client once checked out is logged once', () => {
+    const pool = new EventEmitter();
+    const client = new EventEmitter();
+    const lines: string[] = [];
+    const counting = { warn: (_: unknown, msg: string) => lines.push(msg) } as unknown as typeof log;
+    guardPool(pool, counting);
+    pool.emit('acquire', client);
+    const err = new Error('terminating connection');
+    client.emit('error', err); // pg emits on the client; the pool's idle listener re-emits on the pool
+    pool.emit('error', err, client);
+    expect(lines).toEqual(['postgres connection lost']);
+    pool.emit('error', err, new EventEmitter()); // never checked out: the pool's listener logs it
+    expect(lines).toHaveLength(2);
+  });
+
   it('behavior: one listener per client however often it is checked out', () => {
     const pool = new EventEmitter();
     const client = new EventEmitter();
