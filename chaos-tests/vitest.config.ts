@@ -1,4 +1,3 @@
-import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -11,8 +10,6 @@ export default defineConfig({
     include: ['**/*.chaos.test.ts'],
     exclude: ['**/node_modules/**', '**/.data/**'],
     fileParallelism: false,
-    // The streams the tests create in the shared NATS go when the run ends.
-    globalSetup: [fileURLToPath(new URL('../deploy/local/cleanup/streams.ts', import.meta.url))],
     testTimeout: 900_000,
     hookTimeout: 900_000,
     // Measurements are printed by the tests: keep them in the output.
