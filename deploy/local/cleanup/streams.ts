@@ -7,12 +7,22 @@
  * own) stay. Two `npm test` runs on one machine are not supported anyway (fixed Redis databases, etcd
  * port). When NATS does not answer at the start, nothing is deleted at the end.
  */
+import { randomBytes } from 'node:crypto';
 import { type JetStreamManager, jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 
 /**
- * Names the tests give their streams: `T<NAME><6 hex>_<chainId>` (ingest and projector tests'
- * `uniquePrefix`), `FEEDTEST_<token>` and `LINKTEST_<token>` (feed and link tests), `E2E<ms>_<chainId>`
+ * A stream prefix of a test's own, so tests never share a ledger: `<tag><NAME><6 hex>` (`T` for ingest
+ * tests, `TP` for projector tests), the form `leftoverTestStreams` deletes.
+ *
+ * @example testPrefix('T', 'pool') // 'TPOOLA1B2C3'
+ */
+export function testPrefix(tag: 'T' | 'TP', name: string): string {
+  return `${tag}${name.toUpperCase()}${randomBytes(3).toString('hex').toUpperCase()}`;
+}
+
+/**
+ * Names the tests give their streams: `T<NAME><6 hex>_<chainId>` and `TP…` (`testPrefix`), `FEEDTEST_<token>` and `LINKTEST_<token>` (feed and link tests), `E2E<ms>_<chainId>`
  * (the api pipeline test).
  */
 const TEST_STREAM = /^(TP?[A-Z0-9]+[0-9A-F]{6}_\d+|FEEDTEST_[A-Z0-9]+|LINKTEST_[A-Z0-9]+|E2E\d+_\d+)$/;

@@ -3,6 +3,8 @@
  * cluster), NATS with JetStream, fresh Postgres databases; plus the polling helpers they use.
  * Import as `@tickstream/deploy/local`.
  */
+
+export { testPrefix } from '../cleanup/streams';
 export {
   type EtcdCluster,
   EtcdMember,

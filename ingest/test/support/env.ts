@@ -1,6 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { testPrefix } from '@tickstream/deploy/local';
 
 /** A stream prefix of its own, so tests never share a ledger. */
-export function uniquePrefix(name: string): string {
-  return `T${name.toUpperCase()}${randomBytes(3).toString('hex').toUpperCase()}`;
-}
+export const uniquePrefix = (name: string): string => testPrefix('T', name);

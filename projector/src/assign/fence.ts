@@ -1,4 +1,4 @@
-import { describeError, type Logger, type Partition } from '@tickstream/shared';
+import { describeError, guardPool, type Logger, type Partition } from '@tickstream/shared';
 import type { Pool, PoolClient } from 'pg';
 
 /** A Postgres session that held one of a partition's rows when its new owner took it. */
@@ -58,10 +58,9 @@ interface EvictRow {
  * might try after waking.
  *
  * The fence also watches this process's pool (`guard`): its own sessions are never evicted (the
- * finality task may be confirming the partition), and a session terminated under a checked-out client
- * (by a successor's fence, or a Postgres restart) fails that client's queries instead of crashing the
- * process with an unhandled `error` event (pg emits it on the client; the pool listens only while the
- * client is idle).
+ * finality task may be confirming the partition), and the pool is guarded (`guardPool`, as every
+ * service's is), so a session terminated under a checked-out client (by a successor's fence) fails that
+ * client's queries instead of crashing the process.
  *
  * A previous owner's first commit of a partition (no checkpoint row yet: nothing to find by `xmax`) is
  * not fenced; the successor waits for it.
@@ -77,7 +76,6 @@ export class TakeoverFence {
   readonly #waitMs: number;
   /** Backend pids of this process's pool clients. */
   readonly #own = new Set<number>();
-  readonly #guarded = new WeakSet<PoolClient>();
   #watching = false;
 
   /** `waitMs`: how long `evict` waits for a terminated session to be gone. */
@@ -94,14 +92,10 @@ export class TakeoverFence {
     this.#watching = true;
     const pool = this.#pool;
     if (typeof pool.on !== 'function') return; // a test double of the pool
+    guardPool(pool, this.#log);
     pool.on('acquire', (client) => {
       const pid = backendPid(client);
       if (pid !== null) this.#own.add(pid);
-      if (this.#guarded.has(client)) return;
-      this.#guarded.add(client);
-      client.on('error', (err: Error) =>
-        this.#log.debug({ backendPid: pid, err: err.message }, 'postgres connection lost under a client'),
-      );
     });
     pool.on('remove', (client) => {
       const pid = backendPid(client);

@@ -1,8 +1,7 @@
 /** Test support: a devnet's head, ingest and projector environments, waiting for checkpoints. */
-import { randomBytes } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { RunningDevnet } from '@tickstream/deploy/devnet';
-import { waitFor } from '@tickstream/deploy/local';
+import { testPrefix, waitFor } from '@tickstream/deploy/local';
 import { allPartitions, type LedgerEntry, streamName } from '@tickstream/shared';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
@@ -117,6 +116,4 @@ export async function waitForCheckpoints(
 }
 
 /** A stream prefix of its own, so tests never share a ledger. */
-export function uniquePrefix(name: string): string {
-  return `TP${name.toUpperCase()}${randomBytes(3).toString('hex').toUpperCase()}`;
-}
+export const uniquePrefix = (name: string): string => testPrefix('TP', name);

@@ -37,5 +37,7 @@ describe('guardPool', () => {
     guardPool(pool, log);
     for (let i = 0; i < 5; i++) pool.emit('acquire', client);
     expect(client.listenerCount('error')).toBe(1);
+    guardPool(pool, log); // guarded again (the projector's fence): nothing added
+    expect(pool.listenerCount('error')).toBe(1);
   });
 });
