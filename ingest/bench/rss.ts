@@ -1,6 +1,6 @@
 /**
- * Ingest's peak memory as its own process (`node --import tsx ingest/src/main.ts`, as `npm start` and
- * bench:sync run it): the backfill from `fromBlock` to the head of a running devnet, the process's
+ * Ingest's peak memory as its own process (its bundle, `spawnService`, as `npm start` and bench:sync run
+ * it): the backfill from `fromBlock` to the head of a running devnet, the process's
  * VmHWM (peak RSS) sampled from /proc until the ledger ends with the head's seals.
  */
 import { readFileSync } from 'node:fs';

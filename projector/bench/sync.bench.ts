@@ -1,6 +1,6 @@
 /**
  * `npm run bench:sync`: the whole sync path on a seeded devnet of ≥ 200,000 logs, each service as its
- * own process (`node --import tsx <entry>`, as `npm start` runs them):
+ * own process (its bundle, `spawnService`, as `npm start` runs them):
  *
  * 1. raw `eth_getLogs` of the same anvil over ranges of BENCH_RAW_RANGE blocks (the peer);
  * 2. end to end: ingest and BENCH_PROJECTORS projector processes (default 1; with more, static

@@ -49,7 +49,7 @@ export interface FeedOptions {
    * no request is sent and the feed fails. A process woken from a freeze (SIGSTOP) would otherwise pull
    * from the durable consumer its successor now reads, taking entries away from it.
    */
-  readonly mayPull?: () => boolean;
+  readonly mayPull?: (() => boolean) | undefined;
 }
 
 /**

@@ -205,7 +205,6 @@ export class RawLink implements LedgerLink {
 
   async #request<T>(subject: string, body: unknown): Promise<T> {
     if (this.#failed !== null) throw this.#failed;
-    const payload = Buffer.from(body === null ? '' : JSON.stringify(body), 'utf8');
     let timer: NodeJS.Timeout | undefined;
     const reply = new Promise<Buffer | null>((resolve, reject) => {
       this.#reply = { resolve };
@@ -217,9 +216,7 @@ export class RawLink implements LedgerLink {
         REQUEST_TIMEOUT_MS,
       );
     });
-    this.socket.write(`PUB ${subject} ${this.#replySubject} ${payload.length}\r\n`);
-    this.socket.write(payload);
-    this.socket.write('\r\n');
+    this.publish(subject, body === null ? '' : JSON.stringify(body), this.#replySubject);
     try {
       const got = await reply;
       if (got === null) {
@@ -243,7 +240,7 @@ export class RawLink implements LedgerLink {
   resume(): void {
     if (!this.#paused) return;
     this.#paused = false;
-    for (const r of this.#held.splice(0)) this.socket.write(`PUB ${r} 0\r\n\r\n`);
+    for (const r of this.#held.splice(0)) this.publish(r, '');
     this.socket.resume();
   }
 
@@ -399,7 +396,7 @@ export class RawLink implements LedgerLink {
       return;
     }
     if (this.#paused) this.#held.push(reply);
-    else this.socket.write(`PUB ${reply} 0\r\n\r\n`);
+    else this.publish(reply, '');
   }
 }
 

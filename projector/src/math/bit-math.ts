@@ -1,7 +1,7 @@
 import { ensure } from './ensure';
 
 /** 2^i for i in [0, 255]: comparing with these allocates nothing (a shift makes a new bigint). */
-const POW2: readonly bigint[] = Array.from({ length: 256 }, (_, i) => 1n << BigInt(i));
+export const POW2: readonly bigint[] = Array.from({ length: 256 }, (_, i) => 1n << BigInt(i));
 
 /**
  * BitMath.mostSignificantBit: the index of the highest set bit of a non-zero uint256 (x ≥ 2^msb, x < 2^(msb+1)).

@@ -1,11 +1,10 @@
-import { leastSignificantBit, mostSignificantBit } from './bit-math';
+import { leastSignificantBit, mostSignificantBit, POW2 } from './bit-math';
 import { MAX_UINT256 } from './constants';
 import { ensure } from './ensure';
 
-/** Per bit position b: 2^b, the bits at or right of b, and the bits at or left of b (no bigint made per call). */
-const BIT: readonly bigint[] = Array.from({ length: 256 }, (_, b) => 1n << BigInt(b));
-const AT_OR_RIGHT: readonly bigint[] = BIT.map((bit) => bit - 1n + bit);
-const AT_OR_LEFT: readonly bigint[] = BIT.map((bit) => MAX_UINT256 ^ (bit - 1n));
+/** Per bit position b: the bits at or right of b, and the bits at or left of b (no bigint made per call). */
+const AT_OR_RIGHT: readonly bigint[] = POW2.map((bit) => bit - 1n + bit);
+const AT_OR_LEFT: readonly bigint[] = POW2.map((bit) => MAX_UINT256 ^ (bit - 1n));
 
 /**
  * The tick bitmap: one bit per spaced tick (tick ÷ tickSpacing), 256 bits per word, keyed by the int16 word
@@ -42,7 +41,7 @@ export function flipTick(bitmap: TickBitmap, tick: number, tickSpacing: number):
   ensure(tick % tickSpacing === 0, 'TickBitmap: tick is not a multiple of the tick spacing');
   const compressed = tick / tickSpacing;
   const wordPos = compressed >> 8;
-  const word = (bitmap.get(wordPos) ?? 0n) ^ BIT[compressed & 0xff]!;
+  const word = (bitmap.get(wordPos) ?? 0n) ^ POW2[compressed & 0xff]!;
   if (word === 0n) bitmap.delete(wordPos);
   else bitmap.set(wordPos, word);
   return wordPos;

@@ -226,7 +226,7 @@ export class PartitionRunner {
               afterSeq,
               maxBatchEntries: cfg.PROJECTOR_BATCH_ENTRIES,
               holdMs: cfg.PROJECTOR_BACKFILL_HOLD_MS,
-              ...(this.mayWrite === undefined ? {} : { mayPull: this.mayWrite }),
+              mayPull: this.mayWrite,
               snapshotEvery: cfg.SNAPSHOT_EVERY_BLOCKS,
               deepSnapshotEvery: this.#deepSnapshotEvery,
               nearHeadBlocks: this.#nearHeadBlocks,
