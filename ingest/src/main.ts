@@ -31,20 +31,17 @@ async function main(): Promise<void> {
     const client = rpcClientOf(cfg, rpc, log);
     const providers = client.pool.snapshot().map((p) => p.name);
     log.info({ stream, rpc: providers, startBlock: cfg.START_BLOCK }, 'ingest starting');
-    await runIngest(
-      {
-        client,
-        pg: pool,
-        nc,
-        jsm,
-        log,
-        cfg,
-        route: routeContextOf(cfg),
-        target,
-        signal: controller.signal,
-      },
-      controller.signal,
-    );
+    await runIngest({
+      client,
+      pg: pool,
+      nc,
+      jsm,
+      log,
+      cfg,
+      route: routeContextOf(cfg),
+      target,
+      signal: controller.signal,
+    });
     log.info('ingest stopped');
   } catch (err) {
     if (controller.signal.aborted) {

@@ -20,7 +20,7 @@ export interface IngestDeps {
   readonly cfg: IngestSettings;
   readonly route: RouteContext;
   readonly target: LedgerTarget;
-  /** The stop signal: a retry's wait ends on it, and a call failing after it is not retried. */
+  /** The stop signal: `runIngest` returns on it, a retry's wait ends on it, and a call failing after it is not retried. */
   readonly signal?: AbortSignal;
 }
 

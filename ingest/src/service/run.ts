@@ -8,7 +8,8 @@ import { catchingUp, staticWatchRequests, takeWatchRequests, watchStep } from '.
 
 /**
  * Ingest's main loop: resume from the ledger, backfill in ranges up to the unfinalized window, then
- * follow the head block by block with the hash chain. Returns when `signal` aborts.
+ * follow the head block by block with the hash chain. Returns when `deps.signal` aborts (without one,
+ * it runs until it fails).
  *
  * With the control plane (CONTROL_PLANE=etcd), a reorg is walked back to the common ancestor and
  * reported to the coordinator; the loop then waits at its gate while the coordinator suspends, rolls
@@ -17,7 +18,8 @@ import { catchingUp, staticWatchRequests, takeWatchRequests, watchStep } from '.
  * A retryable failure that outlived its retries (RPC down, NATS refusing appends) restarts the loop
  * from the ledger tail after a pause; anything else is thrown.
  */
-export async function runIngest(deps: IngestDeps, signal: AbortSignal): Promise<void> {
+export async function runIngest(deps: IngestDeps): Promise<void> {
+  const signal = deps.signal ?? new AbortController().signal;
   const heads = new HeadWatcher(deps.client, deps.log, deps.cfg.POLL_INTERVAL_MS, deps.cfg.RPC_WS_URL);
   const control = await IngestControl.start(deps);
   control?.gate.onResume(() => heads.interrupt());
